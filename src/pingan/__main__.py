@@ -1,0 +1,5 @@
+"""Allow ``python -m pingan``."""
+
+from pingan.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Accounts, roles, permissions, data scopes, browser sessions and API tokens."""

@@ -1,0 +1,160 @@
+"""Permissions, data scopes, the administrator roles (三权分立) and the built-in roles, as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """A verb a role may grant."""
+
+    ORG_READ = "org.read"
+    ORG_WRITE = "org.write"
+    USER_READ = "user.read"
+    USER_WRITE = "user.write"
+    USER_ROLES = "user.roles"
+    USER_UNLOCK = "user.unlock"
+    USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105 - a permission name
+    ROLE_READ = "role.read"
+    ROLE_WRITE = "role.write"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name
+    AUDIT_READ = "audit.read"
+    STATS_READ = "stats.read"
+
+
+class DataScope(StrEnum):
+    """Which records a role sees (RuoYi-style data_scope over the organisation tree)."""
+
+    ALL = "all"  # 全部
+    UNIT_AND_BELOW = "unit_and_below"  # 本单位及以下
+    UNIT = "unit"  # 本单位
+    SELF = "self"  # 仅本人
+    CUSTOM = "custom"  # 自定义: chosen units, each with everything under it
+
+
+DATA_SCOPE_LABELS_ZH = {
+    DataScope.ALL: "全部",
+    DataScope.UNIT_AND_BELOW: "本单位及以下",
+    DataScope.UNIT: "本单位",
+    DataScope.SELF: "仅本人",
+    DataScope.CUSTOM: "自定义",
+}
+
+
+class AdminKind(StrEnum):
+    """The three separated administrator duties (三权分立, GB/T 22239 岗位设置)."""
+
+    SYSTEM = "system"  # 系统管理员
+    SECURITY = "security"  # 安全管理员
+    AUDIT = "audit"  # 审计管理员
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A built-in role as shipped; the database row is kept in step by ``sync_builtin_roles``."""
+
+    code: str
+    name: str
+    name_en: str
+    data_scope: DataScope
+    permissions: frozenset[Permission]
+    admin_kind: AdminKind | None = None
+    description: str = ""
+
+
+P = Permission
+BUILTIN_ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        "sys_admin",
+        "系统管理员",
+        "System administrator",
+        DataScope.ALL,
+        frozenset({P.ORG_READ, P.ORG_WRITE, P.USER_READ, P.USER_WRITE, P.ROLE_READ, P.STATS_READ}),
+        AdminKind.SYSTEM,
+        "Maintains organisation units and accounts; cannot grant roles or read the audit trail.",
+    ),
+    RoleSpec(
+        "security_admin",
+        "安全管理员",
+        "Security administrator",
+        DataScope.ALL,
+        frozenset(
+            {
+                P.ORG_READ,
+                P.USER_READ,
+                P.USER_ROLES,
+                P.USER_UNLOCK,
+                P.USER_RESET_PASSWORD,
+                P.ROLE_READ,
+                P.ROLE_WRITE,
+                P.TOKEN_MANAGE,
+            }
+        ),
+        AdminKind.SECURITY,
+        "Grants roles and data scopes, unlocks accounts, resets passwords, issues API tokens.",
+    ),
+    RoleSpec(
+        "audit_admin",
+        "审计管理员",
+        "Audit administrator",
+        DataScope.ALL,
+        frozenset({P.AUDIT_READ}),
+        AdminKind.AUDIT,
+        "Reads and verifies the audit trail; changes nothing.",
+    ),
+    RoleSpec(
+        "commander",
+        "指挥中心值班长",
+        "Command centre duty chief",
+        DataScope.ALL,
+        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ}),
+        description="City command centre: sees the whole city.",
+    ),
+    RoleSpec(
+        "township_leader",
+        "乡镇（街道）干部",
+        "Township cadre",
+        DataScope.UNIT_AND_BELOW,
+        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ}),
+        description="Sees the own township or street and everything under it.",
+    ),
+    RoleSpec(
+        "dept_officer",
+        "部门工作人员",
+        "Department officer",
+        DataScope.UNIT,
+        frozenset({P.ORG_READ, P.USER_READ}),
+        description="Works the own department's records.",
+    ),
+    RoleSpec(
+        "grid_worker",
+        "网格员",
+        "Grid worker",
+        DataScope.UNIT_AND_BELOW,
+        frozenset({P.ORG_READ}),
+        description="Works the own community's grids.",
+    ),
+    RoleSpec(
+        "volunteer",
+        "平安志愿者",
+        "Safety volunteer",
+        DataScope.SELF,
+        frozenset(),
+        description="Sees only what the account itself created.",
+    ),
+)
+BUILTIN_ROLE_CODES = frozenset(r.code for r in BUILTIN_ROLES)
+
+
+def admin_kind_conflicts(kinds: Iterable[AdminKind | None]) -> list[AdminKind]:
+    """Return the administrator kinds in ``kinds`` when more than one distinct kind is present.
+
+    >>> admin_kind_conflicts([AdminKind.SYSTEM, None, AdminKind.AUDIT])
+    [<AdminKind.AUDIT: 'audit'>, <AdminKind.SYSTEM: 'system'>]
+    >>> admin_kind_conflicts([AdminKind.SYSTEM, None])
+    []
+    """
+    distinct = sorted({k for k in kinds if k is not None})
+    return distinct if len(distinct) > 1 else []

@@ -1,0 +1,396 @@
+"""The ``pingan`` command line."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from pingan import __version__
+from pingan.config import ConfigError, Settings, get_settings
+from pingan.errors import PinganError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        raise click.ClickException(f"bad settings: {exc}") from exc
+    return settings
+
+
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Session]:
+    """A write session for one command: committed on success, rolled back on error."""
+    from pingan.db import create_db_engine, make_sessionmakers
+
+    engine = create_db_engine(settings.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    _, write = make_sessionmakers(engine)
+    try:
+        with write() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _require_migrated(settings: Settings) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pingan import migrate
+    from pingan.db import create_db_engine
+
+    engine = create_db_engine(settings.url)
+    try:
+        current = migrate.current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"database unreachable: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    head = migrate.head_revision(settings.url)
+    if current != head:
+        raise click.ClickException(f"database is at {current or 'nothing'}, code at {head}: run 'pingan db upgrade'")
+
+
+class _Group(click.Group):
+    """Turns expected errors into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PinganError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="pingan")
+def main() -> None:
+    """pingan (平安): sea–land grid governance platform."""
+
+
+@main.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(__version__)
+
+
+# ---------------------------------------------------------------- serving
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from pingan.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default PINGAN_HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default PINGAN_PORT, 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web UI and API (the database must be migrated)."""
+    settings = _settings()
+    settings.check_production()
+    _require_migrated(settings)
+    _serve(settings, host, port)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default PINGAN_PORT, 8000).")
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, print the accounts, then exit.")
+def demo(host: str | None, port: int | None, no_serve: bool) -> None:
+    """Migrate, seed the demo organisation and accounts, and serve on 127.0.0.1."""
+    from pingan import migrate
+    from pingan.demo.seed import seed_demo
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.ClickException("the demo refuses to run with PINGAN_ENV=production")
+    migrate.upgrade(settings.url)
+    with _transaction(settings) as session:
+        accounts = seed_demo(session, settings, now=utcnow())
+    click.echo("Demo accounts (demo mode only; kept in " + str(settings.data_dir / "demo-accounts.json") + "):")
+    for username, password in accounts.items():
+        click.echo(f"  {username:<14} {password}")
+    url = f"http://{host or settings.host}:{port or settings.port}/"
+    if no_serve:
+        return
+    click.echo(f"pingan demo: {url}", err=False)
+    sys.stdout.flush()
+    _serve(settings, host, port)
+
+
+# ---------------------------------------------------------------- database
+
+
+@main.group(context_settings=CONTEXT)
+def db() -> None:
+    """Migrate and check the database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest revision and sync the built-in roles."""
+    from pingan import migrate
+    from pingan.auth.service import sync_builtin_roles
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    migrate.upgrade(settings.url)
+    with _transaction(settings) as session:
+        changed = sync_builtin_roles(session, now=utcnow())
+    click.echo(f"database at {migrate.head_revision(settings.url)}; built-in roles updated: {changed}")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Exit non-zero when the models and the migrations disagree."""
+    from pingan import migrate
+
+    settings = _settings()
+    _require_migrated(settings)
+    drift = migrate.check(settings.url)
+    if drift:
+        click.echo(f"models and migrations disagree: {drift}", err=True)
+        sys.exit(1)
+    click.echo("models and migrations agree")
+
+
+# ---------------------------------------------------------------- organisation
+
+
+@main.group(context_settings=CONTEXT)
+def org() -> None:
+    """Manage organisation units."""
+
+
+@org.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in __import__("pingan.org.models").org.models.UnitKind]))
+@click.option("--parent", default=None, help="Code of the parent unit (omit for a root).")
+def org_add(code: str, name: str, kind: str | None, parent: str | None) -> None:
+    """Add an organisation unit."""
+    from pingan.auth.principal import cli_principal
+    from pingan.kit.clock import utcnow
+    from pingan.org import service
+    from pingan.org.models import UnitKind
+
+    if kind is None:
+        raise click.UsageError("--kind is required")
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        unit = service.create_unit(
+            session,
+            code=code,
+            name=name,
+            kind=UnitKind(kind),
+            parent_code=parent,
+            actor=cli_principal("cli:org add"),
+            now=utcnow(),
+        )
+        click.echo(f"added {unit.code} {unit.name} at {unit.path}")
+
+
+# ---------------------------------------------------------------- users
+
+
+@main.group(context_settings=CONTEXT)
+def user() -> None:
+    """Manage accounts from the server console."""
+
+
+def _user_id(session: Session, username: str) -> int:
+    from pingan.auth.repository import get_user_by_username
+    from pingan.errors import NotFound
+
+    found = get_user_by_username(session, username)
+    if found is None:
+        raise NotFound(f"no account {username!r}")
+    return found.id
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
+@click.option("--unit", "unit_code", required=True, help="Code of the account's organisation unit.")
+@click.option("--role", "roles", multiple=True, help="Role code; repeat for several.")
+@click.option("--password", default=None, help="Initial password (default: generate and print one).")
+def user_create(
+    username: str, display_name: str | None, unit_code: str, roles: tuple[str, ...], password: str | None
+) -> None:
+    """Create an account that must change its password at first sign-in."""
+    from pingan.auth import service
+    from pingan.auth.principal import cli_principal
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with _transaction(settings) as session:
+        created = service.create_user(
+            session,
+            settings,
+            username=username,
+            display_name=display_name or username,
+            unit_code=unit_code,
+            password=password,
+            role_codes=list(roles),
+            actor=cli_principal("cli:user create"),
+            now=utcnow(),
+        )
+        click.echo(f"created {created.username} (id {created.id}) in {unit_code} with roles {', '.join(roles) or '-'}")
+    if generated:
+        click.echo(f"initial password (must be changed at first sign-in): {password}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+def user_list(as_json: bool) -> None:
+    """List accounts with unit, roles and lock state."""
+    from pingan.auth import service
+    from pingan.auth.principal import cli_principal
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        users = service.list_users(session, actor=cli_principal(), limit=100_000)
+        rows = [
+            {
+                "username": u.username,
+                "name": u.display_name,
+                "unit": u.unit.code,
+                "roles": sorted(r.code for r in u.roles),
+                "locked": u.locked_at is not None,
+                "active": u.is_active,
+                "must_change_password": u.must_change_password,
+            }
+            for u in users
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        flags = ("locked " if r["locked"] else "") + ("must-change" if r["must_change_password"] else "")
+        click.echo(f"{r['username']:<16} {r['unit']:<14} {','.join(r['roles']):<28} {flags}")
+
+
+@user.command("set-roles")
+@click.argument("username")
+@click.argument("roles", nargs=-1)
+def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
+    """Replace an account's roles (none given: remove all)."""
+    from pingan.auth import service
+    from pingan.auth.principal import cli_principal
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        updated = service.set_roles(
+            session,
+            _user_id(session, username),
+            list(roles),
+            actor=cli_principal("cli:user set-roles"),
+            now=utcnow(),
+        )
+        click.echo(f"{updated.username}: {', '.join(sorted(r.code for r in updated.roles)) or '(no roles)'}")
+
+
+@user.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Unlock an account locked by failed sign-ins."""
+    from pingan.auth import service
+    from pingan.auth.principal import cli_principal
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        service.unlock_user(session, _user_id(session, username), actor=cli_principal("cli:user unlock"), now=utcnow())
+    click.echo(f"{username} unlocked")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="Temporary password (default: generate and print one).")
+def user_reset_password(username: str, password: str | None) -> None:
+    """Set a temporary password that must be changed at the next sign-in."""
+    from pingan.auth import service
+    from pingan.auth.principal import cli_principal
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with _transaction(settings) as session:
+        service.reset_password(
+            session,
+            settings,
+            _user_id(session, username),
+            password,
+            actor=cli_principal("cli:user reset-password"),
+            now=utcnow(),
+        )
+    click.echo(f"{username}: password reset; sessions ended")
+    if generated:
+        click.echo(f"temporary password: {password}")
+
+
+# ---------------------------------------------------------------- audit and stats
+
+
+@main.group(context_settings=CONTEXT)
+def audit() -> None:
+    """Inspect the audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain; name the first bad row and exit 1 if broken."""
+    from pingan.audit.service import verify_chain
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        checked, brk = verify_chain(session)
+    if brk is not None:
+        click.echo(f"audit chain BROKEN at row {brk.row_id} ({brk.problem}): {brk.message}", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {checked} rows")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of lines.")
+def stats(as_json: bool) -> None:
+    """Print counts of the main entities."""
+    from pingan import stats as stats_module
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        counts = stats_module.collect(session)
+    if as_json:
+        click.echo(json.dumps(counts, sort_keys=True))
+    else:
+        for name, value in counts.items():
+            click.echo(f"{name:<20} {value}")

@@ -1,0 +1,98 @@
+"""Settings: the one place that reads the environment (``PINGAN_*`` and an optional ``.env``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a marker, refused in production
+
+
+class Environment(StrEnum):
+    """Where the app runs; production turns on the strict checks."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """Settings that the app refuses to start with."""
+
+
+class Settings(BaseSettings):
+    """Every setting of pingan, with laptop-friendly defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./pingan-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file pingan.db in data_dir"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = PLACEHOLDER_SECRET
+    field_encryption_key: str | None = Field(
+        default=None, description="Base64 AES-256 key for personal-data fields (required in production)"
+    )
+    audit_key: str | None = Field(
+        default=None, description="HMAC key for the audit hash chain; default derived from secret_key"
+    )
+    default_locale: str = "zh_Hans_CN"
+    display_timezone: str = "Asia/Shanghai"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    # Sign-in policy (GB/T 22239 8.1.4.1; security.md S2, S5, S6).
+    password_min_length: int = Field(default=12, ge=8)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_idle_minutes_admin: int = Field(default=15, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    api_token_max_days: int = Field(default=365, ge=1)
+    session_touch_seconds: int = Field(default=30, ge=0, description="Write last-seen at most this often per session")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'pingan.db').as_posix()}"
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        """True when strict production checks apply."""
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def is_development(self) -> bool:
+        """True on a developer's laptop (cookies may travel without TLS)."""
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def url(self) -> str:
+        """The database URL, always set after validation."""
+        assert self.database_url is not None
+        return self.database_url
+
+    def check_production(self) -> None:
+        """Refuse to run in production with a placeholder secret or missing keys, naming the setting."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+            problems.append("PINGAN_SECRET_KEY is the placeholder or shorter than 32 characters")
+        if not self.field_encryption_key:
+            problems.append("PINGAN_FIELD_ENCRYPTION_KEY is missing")
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

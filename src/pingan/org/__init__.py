@@ -1,0 +1,1 @@
+"""The organisation tree: city, districts, townships, communities, departments and stations."""
