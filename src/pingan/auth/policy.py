@@ -117,7 +117,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "乡镇（街道）干部",
         "Township cadre",
         DataScope.UNIT_AND_BELOW,
-        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ}),
+        frozenset({P.ORG_READ, P.USER_READ}),
         description="Sees the own township or street and everything under it.",
     ),
     RoleSpec(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import jinja2
 from babel.support import NullTranslations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -47,7 +48,13 @@ from pingan.org.models import UNIT_KIND_LABELS_ZH
 from pingan.web.i18n import LANG_COOKIE, LOCALE_LABELS, LOCALES, pick_locale, translations
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-templates = Jinja2Templates(directory=TEMPLATES_DIR, extensions=["jinja2.ext.i18n"])
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+)
 _current_translations: ContextVar[NullTranslations] = ContextVar("translations")
 
 
@@ -281,7 +288,16 @@ def home(request: Request, db: DbSession, principal: Annotated[Principal, Depend
     if principal.can(Permission.AUDIT_READ):
         checked, brk = verify_chain(db)
         audit_state = {"rows": checked, "break": brk}
-    return render(request, "home.html", user=user, roles=roles, scopes=scopes, counts=counts, audit_state=audit_state)
+    return render(
+        request,
+        "home.html",
+        user=user,
+        roles=roles,
+        scopes=scopes,
+        counts=counts,
+        stat_labels=stats_module.LABELS,
+        audit_state=audit_state,
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)
