@@ -23,21 +23,21 @@ os.environ.setdefault("PINGAN_ENV", "test")
 os.environ["PINGAN_SECRET_KEY"] = "test-secret-key-for-pingan-tests-0123456789"
 os.environ.pop("PINGAN_DATABASE_URL", None)
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Connection, create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
-from pingan import migrate  # noqa: E402
-from pingan.app import create_app  # noqa: E402
-from pingan.auth import service as auth_service  # noqa: E402
-from pingan.auth.models import User  # noqa: E402
-from pingan.auth.principal import cli_principal  # noqa: E402
-from pingan.config import Settings  # noqa: E402
-from pingan.db import create_db_engine  # noqa: E402
-from pingan.deps import Database  # noqa: E402
-from pingan.demo.seed import DEMO_UNITS  # noqa: E402
-from pingan.org import service as org_service  # noqa: E402
+from pingan import migrate
+from pingan.app import create_app
+from pingan.auth import service as auth_service
+from pingan.auth.models import User
+from pingan.auth.principal import cli_principal
+from pingan.config import Settings
+from pingan.db import create_db_engine
+from pingan.demo.seed import DEMO_UNITS
+from pingan.deps import Database
+from pingan.org import service as org_service
 
 PG_ADMIN_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")

@@ -33,10 +33,12 @@ def translations(locale: str) -> NullTranslations:
     return Translations(buf)
 
 
-def pick_locale(cookie: str | None, accept_language: str | None, default: str) -> str:
-    """The cookie wins; otherwise Chinese unless the browser asks for English first."""
+def pick_locale(cookie: str | None, default: str) -> str:
+    """The language chosen with the switch (a cookie); otherwise the configured default, Chinese.
+
+    The browser's Accept-Language is deliberately not consulted: staff machines often run English-language
+    systems, and the platform speaks Chinese first.
+    """
     if cookie in LOCALES:
         return cookie
-    if accept_language and accept_language.lower().startswith("en"):
-        return "en"
     return default if default in LOCALES else LOCALES[0]

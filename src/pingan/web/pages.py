@@ -110,9 +110,7 @@ def nav_for(principal: Principal | None) -> list[NavItem]:
 
 def _locale(request: Request) -> str:
     settings: Settings = get_settings(request)
-    return pick_locale(
-        request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), settings.default_locale
-    )
+    return pick_locale(request.cookies.get(LANG_COOKIE), settings.default_locale)
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

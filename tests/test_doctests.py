@@ -1,0 +1,23 @@
+"""Run the examples in the pure modules' docstrings."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "pingan.kit.clock",
+    "pingan.kit.masking",
+    "pingan.auth.policy",
+    "pingan.auth.scope",
+    "pingan.audit.chain",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0
+    assert result.attempted > 0, f"{name} has no examples"
