@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="pingan 平安",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, not a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -102,6 +103,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body = {"status": "unavailable", "database": "not migrated", "current": current, "head": head}
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "revision": current})
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="pingan 平安 — API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     app.include_router(auth_router)
     app.include_router(org_router)

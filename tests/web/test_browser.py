@@ -113,3 +113,15 @@ def test_demo_account_signs_in_and_sees_the_chinese_home_page_for_its_role(
     page.click("text=退出登录")
     page.wait_for_url(url + "login")
     context.close()
+
+
+def test_api_docs_render_from_the_server_alone(demo_server, browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = demo_server
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(url + "api/docs")
+    page.wait_for_selector(".swagger-ui .information-container", timeout=20_000)
+    assert "/api/auth/login" in page.inner_text(".swagger-ui")
+    assert all(r.startswith(url) for r in requested), [r for r in requested if not r.startswith(url)]
+    page.close()
