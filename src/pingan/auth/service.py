@@ -36,6 +36,29 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def _audit_user(
+    session: Session,
+    action: str,
+    user_id: int,
+    *,
+    actor: Principal,
+    now: datetime,
+    outcome: Outcome = Outcome.SUCCESS,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Audit an act on an account (the object of every row written here)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        outcome=outcome,
+        object_type="user",
+        object_id=user_id,
+        details=details,
+    )
+
+
 # ---------------------------------------------------------------- roles
 
 
@@ -163,14 +186,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="user.create",
-        now=now,
-        object_type="user",
-        object_id=user.id,
-        details={"username": username, "unit": unit.code},
+    _audit_user(
+        session, "user.create", user.id, actor=actor, now=now, details={"username": username, "unit": unit.code}
     )
     if role_codes:
         # Granting roles is its own audited act, open only to holders of user.roles (the security
@@ -197,14 +214,13 @@ def set_roles(
         raise ValidationFailed(f"unknown roles: {', '.join(unknown)}", code="unknown_role")
     clash = admin_kind_conflicts(AdminKind(r.admin_kind) if r.admin_kind else None for r in roles.values())
     if clash:
-        audit.record(
+        _audit_user(
             session,
+            "user.roles.set",
+            user.id,
             actor=actor,
-            action="user.roles.set",
             now=now,
             outcome=Outcome.DENIED,
-            object_type="user",
-            object_id=user.id,
             details={"roles": codes, "reason": "separation_of_duties"},
         )
         raise Conflict(
@@ -225,14 +241,8 @@ def set_roles(
             )
     session.flush()
     if before != codes:
-        audit.record(
-            session,
-            actor=actor,
-            action="user.roles.set",
-            now=now,
-            object_type="user",
-            object_id=user.id,
-            details={"before": before, "after": codes},
+        _audit_user(
+            session, "user.roles.set", user.id, actor=actor, now=now, details={"before": before, "after": codes}
         )
     return user
 
@@ -243,15 +253,7 @@ def unlock_user(session: Session, user_id: int, *, actor: Principal, now: dateti
     user = get_user(session, user_id, actor=actor)
     was_locked = user.locked_at is not None
     _apply_lock_state(user, lockout.after_success())
-    audit.record(
-        session,
-        actor=actor,
-        action="user.unlock",
-        now=now,
-        object_type="user",
-        object_id=user.id,
-        details={"was_locked": was_locked},
-    )
+    _audit_user(session, "user.unlock", user.id, actor=actor, now=now, details={"was_locked": was_locked})
     return user
 
 
@@ -266,15 +268,7 @@ def reset_password(
     user.must_change_password = True
     user.password_changed_at = now
     revoked = _revoke_user_sessions(session, user, now=now, reason="password_reset")
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password.reset",
-        now=now,
-        object_type="user",
-        object_id=user.id,
-        details={"sessions_revoked": revoked},
-    )
+    _audit_user(session, "user.password.reset", user.id, actor=actor, now=now, details={"sessions_revoked": revoked})
     return user
 
 
@@ -290,14 +284,13 @@ def change_password(
 ) -> User:
     """The account holder changes the own password, proving the current one."""
     if not passwords.verify_password(user.password_hash, current_password):
-        audit.record(
+        _audit_user(
             session,
+            "user.password.change",
+            user.id,
             actor=actor,
-            action="user.password.change",
             now=now,
             outcome=Outcome.FAILURE,
-            object_type="user",
-            object_id=user.id,
             details={"reason": "wrong_current_password"},
         )
         raise ValidationFailed("the current password is wrong", code="wrong_password")
@@ -307,7 +300,7 @@ def change_password(
     user.password_hash = passwords.hash_password(new_password)
     user.must_change_password = False
     user.password_changed_at = now
-    audit.record(session, actor=actor, action="user.password.change", now=now, object_type="user", object_id=user.id)
+    _audit_user(session, "user.password.change", user.id, actor=actor, now=now)
     return user
 
 
@@ -361,15 +354,8 @@ def sign_in(
     actor = Principal(label=user.username, user_id=user.id, source_ip=source_ip)
     state = _lock_state(user)
     if lockout.is_locked(state, now):
-        audit.record(
-            session,
-            actor=actor,
-            action="auth.sign_in",
-            now=now,
-            outcome=Outcome.DENIED,
-            object_type="user",
-            object_id=user.id,
-            details={"reason": "locked"},
+        _audit_user(
+            session, "auth.sign_in", user.id, actor=actor, now=now, outcome=Outcome.DENIED, details={"reason": "locked"}
         )
         return SignIn(user, None, None, _locked_error(user))
     if not passwords.verify_password(user.password_hash, password):
@@ -381,24 +367,22 @@ def sign_in(
             manual_unlock=user.admin_kind is not None,
         )
         _apply_lock_state(user, new_state)
-        audit.record(
+        _audit_user(
             session,
+            "auth.sign_in",
+            user.id,
             actor=actor,
-            action="auth.sign_in",
             now=now,
             outcome=Outcome.FAILURE,
-            object_type="user",
-            object_id=user.id,
             details={"reason": "bad_password", "consecutive_failures": new_state.failed_count},
         )
         if lockout.is_locked(new_state, now):
-            audit.record(
+            _audit_user(
                 session,
+                "auth.lockout",
+                user.id,
                 actor=actor,
-                action="auth.lockout",
                 now=now,
-                object_type="user",
-                object_id=user.id,
                 details={
                     "until": new_state.locked_until.isoformat() if new_state.locked_until else "manual_unlock",
                     "failures": new_state.failed_count,
@@ -421,13 +405,12 @@ def sign_in(
     )
     session.add(web_session)
     session.flush()
-    audit.record(
+    _audit_user(
         session,
+        "auth.sign_in",
+        user.id,
         actor=actor,
-        action="auth.sign_in",
         now=now,
-        object_type="user",
-        object_id=user.id,
         details={"must_change_password": user.must_change_password},
     )
     return SignIn(user, token, web_session, None)
@@ -479,13 +462,12 @@ def touch_or_expire(session: Session, session_id: str, expired_reason: str | Non
     if expired_reason:
         ws.revoked_at = now
         ws.revoke_reason = expired_reason
-        audit.record(
+        _audit_user(
             session,
+            "auth.session_expired",
+            ws.user_id,
             actor=Principal(label=ws.user.username, user_id=ws.user_id),
-            action="auth.session_expired",
             now=now,
-            object_type="user",
-            object_id=ws.user_id,
             details={"reason": expired_reason},
         )
     else:
@@ -500,7 +482,7 @@ def sign_out(session: Session, session_id: str, *, actor: Principal, now: dateti
         return
     ws.revoked_at = now
     ws.revoke_reason = "sign_out"
-    audit.record(session, actor=actor, action="auth.sign_out", now=now, object_type="user", object_id=ws.user_id)
+    _audit_user(session, "auth.sign_out", ws.user_id, actor=actor, now=now)
 
 
 def _revoke_user_sessions(session: Session, user: User, *, now: datetime, reason: str) -> int:
