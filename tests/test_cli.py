@@ -117,3 +117,16 @@ def test_version() -> None:
     from pingan import __version__
 
     assert run_cli("version").stdout.strip() == __version__
+
+
+def test_demo_says_clearly_when_the_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("demo", "--port", str(port), env={"PINGAN_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -89,12 +89,20 @@ def version() -> None:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import socket
+
     import uvicorn
 
     from pingan.app import create_app
 
+    host, port = host or settings.host, port or settings.port
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror}); choose --port") from exc
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @main.command()
