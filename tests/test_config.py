@@ -9,6 +9,8 @@ import pytest
 from pingan.config import PLACEHOLDER_SECRET, ConfigError, Settings
 from tests.conftest import run_cli
 
+RING = "1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # 32 bytes 0..31, base64
+
 
 def test_laptop_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("PINGAN_DATA_DIR", "PINGAN_DATABASE_URL", "PINGAN_HOST", "PINGAN_PORT"):
@@ -30,7 +32,8 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("secret", "field_key", "named"),
     [
-        (PLACEHOLDER_SECRET, "a2V5" * 11, "PINGAN_SECRET_KEY"),
+        (PLACEHOLDER_SECRET, RING, "PINGAN_SECRET_KEY"),
+        ("x" * 40, "1:bm90LWEta2V5", "PINGAN_FIELD_ENCRYPTION_KEY is unusable"),
         ("x" * 40, None, "PINGAN_FIELD_ENCRYPTION_KEY"),
     ],
 )
@@ -41,7 +44,7 @@ def test_production_refuses_placeholder_secret_or_missing_key(secret: str, field
 
 
 def test_production_accepts_real_keys() -> None:
-    Settings(_env_file=None, env="production", secret_key="s" * 40, field_encryption_key="a2V5" * 11).check_production()
+    Settings(_env_file=None, env="production", secret_key="s" * 40, field_encryption_key=RING).check_production()
 
 
 def test_serve_refuses_to_start_in_production_with_the_placeholder(tmp_path: Path) -> None:

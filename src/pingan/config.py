@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pingan.kit.crypto import FieldCipher, derive_key, parse_key_ring
 
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a marker, refused in production
 
@@ -38,7 +41,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: str = PLACEHOLDER_SECRET
     field_encryption_key: str | None = Field(
-        default=None, description="Base64 AES-256 key for personal-data fields (required in production)"
+        default=None,
+        description="Key ring for personal-data fields: '<id>:<base64 32 bytes>[,…]', first one encrypts "
+        "(required in production; development derives one from the secret key)",
+    )
+    blind_index_key: str | None = Field(
+        default=None, description="Base64 32-byte HMAC key of the blind indexes; default derived from the field key"
     )
     audit_key: str | None = Field(
         default=None, description="HMAC key for the audit hash chain; default derived from secret_key"
@@ -79,6 +87,18 @@ class Settings(BaseSettings):
         assert self.database_url is not None
         return self.database_url
 
+    def field_cipher(self) -> FieldCipher:
+        """The cipher for personal-data fields built from the key settings."""
+        if self.field_encryption_key:
+            active, ring = parse_key_ring(self.field_encryption_key)
+        else:
+            active, ring = 1, {1: derive_key(self.secret_key, "field-encryption")}
+        if self.blind_index_key:
+            index_key = base64.b64decode(self.blind_index_key)
+        else:
+            index_key = derive_key(base64.b64encode(ring[min(ring)]).decode(), "blind-index")
+        return FieldCipher(active, ring, index_key)
+
     def check_production(self) -> None:
         """Refuse to run in production with a placeholder secret or missing keys, naming the setting."""
         if not self.is_production:
@@ -88,6 +108,11 @@ class Settings(BaseSettings):
             problems.append("PINGAN_SECRET_KEY is the placeholder or shorter than 32 characters")
         if not self.field_encryption_key:
             problems.append("PINGAN_FIELD_ENCRYPTION_KEY is missing")
+        else:
+            try:
+                parse_key_ring(self.field_encryption_key)
+            except ValueError as exc:
+                problems.append(f"PINGAN_FIELD_ENCRYPTION_KEY is unusable: {exc}")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

@@ -101,7 +101,7 @@ def _resolve_principal(request: Request) -> Principal | None:
             check = auth_service.check_session(s, settings, cookie, now=now)
             ws = check.web_session
             if ws is not None and check.expired_reason is None:
-                principal = auth_service.principal_for_user(ws.user, source_ip=ip, session_id=ws.id)
+                principal = auth_service.principal_for_user(s, ws.user, source_ip=ip, session_id=ws.id)
         if ws is not None and (check.expired_reason or check.needs_touch):
             with db.write() as s, s.begin():
                 auth_service.touch_or_expire(s, ws.id, check.expired_reason, now=now)

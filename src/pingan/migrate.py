@@ -21,7 +21,8 @@ def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    # Revision ids are date-named (YYYYMMDD_NN, pass --rev-id), and files are named after them.
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     return cfg
 
 

@@ -67,5 +67,5 @@ def test_scope_of_a_township_account(
 
     role = "township_leader" if scope is DataScope.UNIT_AND_BELOW else "dept_officer"
     user = make_user("scope_probe", unit, [role])
-    vis = service.visibility_of(user)
+    vis = service.visibility_of(db, user)
     assert {u.code for u in db.scalars(repository.units_query(vis))} == visible_codes

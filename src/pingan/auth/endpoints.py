@@ -61,7 +61,7 @@ def login(body: SignInIn, request: Request, response: Response, db: DbSession, s
         raise result.error
     assert result.user is not None and result.token is not None and result.web_session is not None
     set_session_cookie(response, result.token, secure=not settings.is_development)
-    request.state.principal = auth_service.principal_for_user(result.user, session_id=result.web_session.id)
+    request.state.principal = auth_service.principal_for_user(db, result.user, session_id=result.web_session.id)
     return SignInOut(
         user=UserOut.of(result.user),
         csrf_token=csrf_token(request),

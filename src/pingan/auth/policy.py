@@ -32,6 +32,7 @@ class DataScope(StrEnum):
     UNIT = "unit"  # 本单位
     SELF = "self"  # 仅本人
     CUSTOM = "custom"  # 自定义: chosen units, each with everything under it
+    GRID = "grid"  # 本人网格: the grids whose service team the account belongs to
 
 
 DATA_SCOPE_LABELS_ZH = {
@@ -40,6 +41,7 @@ DATA_SCOPE_LABELS_ZH = {
     DataScope.UNIT: "本单位",
     DataScope.SELF: "仅本人",
     DataScope.CUSTOM: "自定义",
+    DataScope.GRID: "本人网格",
 }
 
 
@@ -132,9 +134,9 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "grid_worker",
         "网格员",
         "Grid worker",
-        DataScope.UNIT_AND_BELOW,
+        DataScope.GRID,
         frozenset({P.ORG_READ}),
-        description="Works the own community's grids.",
+        description="Works the grids whose service team the account belongs to.",
     ),
     RoleSpec(
         "volunteer",

@@ -17,8 +17,12 @@ def scope_filter(
     *,
     unit_id_col: ColumnElement[int] | ColumnElement[int | None],
     owner_col: ColumnElement[int] | ColumnElement[int | None] | None = None,
+    grid_col: ColumnElement[int] | ColumnElement[int | None] | None = None,
 ) -> ColumnElement[bool]:
-    """The SQL condition equivalent to :meth:`Visibility.allows` for rows with a unit and an owner column."""
+    """The SQL condition equivalent to :meth:`Visibility.allows` for rows with a unit, owner and grid column.
+
+    Pass ``grid_col`` for record kinds placed in land grids (buildings, households, residents, cases …).
+    """
     if visibility.everything:
         return true()
     conditions: list[ColumnElement[bool]] = []
@@ -30,6 +34,10 @@ def scope_filter(
             or_(*[unit.path.startswith(p, autoescape=True) for p in sorted(visibility.subtree_paths)])
         )
         conditions.append(unit_id_col.in_(under))
+    if grid_col is not None and visibility.grid_ids:
+        conditions.append(grid_col.in_(sorted(visibility.grid_ids)))
+    if grid_col is None and visibility.grid_unit_ids:
+        conditions.append(unit_id_col.in_(sorted(visibility.grid_unit_ids)))
     if visibility.user_id is not None and owner_col is not None:
         conditions.append(owner_col == visibility.user_id)
     return or_(*conditions) if conditions else false()

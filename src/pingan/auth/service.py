@@ -91,21 +91,33 @@ def sync_builtin_roles(session: Session, *, now: datetime) -> int:
 # ---------------------------------------------------------------- principals and scope
 
 
-def visibility_of(user: User) -> Visibility:
-    """Resolve the data scope of all the user's roles against the user's unit."""
+def visibility_of(session: Session, user: User) -> Visibility:
+    """Resolve the data scope of all the user's roles against the user's unit (and grids, for 本人网格)."""
+    grid_ids: tuple[int, ...] = ()
+    grid_unit_ids: tuple[int, ...] = ()
+    if any(g.role.data_scope == DataScope.GRID for g in user.grants):
+        from pingan.grids.repository import grids_of_user
+
+        pairs = grids_of_user(session, user.id)
+        grid_ids = tuple(p[0] for p in pairs)
+        grid_unit_ids = tuple({p[1] for p in pairs})
     grants = [
         ScopeGrant(
             scope=DataScope(g.role.data_scope),
             unit_id=user.unit_id,
             unit_path=user.unit.path,
             custom_paths=tuple(u.path for u in g.role.custom_units),
+            grid_ids=grid_ids,
+            grid_unit_ids=grid_unit_ids,
         )
         for g in user.grants
     ]
     return resolve(grants, user_id=user.id)
 
 
-def principal_for_user(user: User, *, source_ip: str | None = None, session_id: str | None = None) -> Principal:
+def principal_for_user(
+    session: Session, user: User, *, source_ip: str | None = None, session_id: str | None = None
+) -> Principal:
     """The acting principal of a signed-in user."""
     return Principal(
         label=user.username,
@@ -113,7 +125,7 @@ def principal_for_user(user: User, *, source_ip: str | None = None, session_id: 
         unit_id=user.unit_id,
         session_id=session_id,
         permissions=user.permissions,
-        visibility=visibility_of(user),
+        visibility=visibility_of(session, user),
         admin_kind=user.admin_kind,
         source_ip=source_ip,
         must_change_password=user.must_change_password,
