@@ -24,7 +24,7 @@ os.environ["PINGAN_SECRET_KEY"] = "test-secret-key-for-pingan-tests-0123456789"
 os.environ.pop("PINGAN_DATABASE_URL", None)
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +38,7 @@ from pingan.db import create_db_engine
 from pingan.demo.seed import DEMO_UNITS
 from pingan.deps import Database
 from pingan.org import service as org_service
+from pingan.org.models import OrgUnit
 
 PG_ADMIN_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -211,3 +212,37 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     full_env = {**os.environ, **(env or {})}
     exe = Path(sys.executable).with_name("pingan")
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def make_grid(db: Session) -> Callable[..., object]:
+    """Create a square land grid in a village: ``make_grid("330903001001", 1, (122.30, 29.95), size=0.01)``."""
+    import shapely
+
+    from pingan.grids.models import GridKind, LandGrid
+
+    def make(village_code: str, sequence: int, south_west: tuple[float, float], size: float = 0.01) -> LandGrid:
+        village = db.scalars(select(OrgUnit).where(OrgUnit.code == village_code)).one()
+        lon, lat = south_west
+        polygon = shapely.box(lon, lat, lon + size, lat + size)
+        grid = LandGrid(
+            code=f"{village_code}{sequence:03d}",
+            name=f"{village.name}第{sequence}网格",
+            kind=GridKind.BASIC,
+            dedicated_type=None,
+            village_unit_id=village.id,
+            geom_wkb=shapely.to_wkb(polygon),
+            min_lon=lon,
+            min_lat=lat,
+            max_lon=lon + size,
+            max_lat=lat + size,
+            area_km2=1.0,
+            centroid_lon=lon + size / 2,
+            centroid_lat=lat + size / 2,
+            created_at=SEED_TIME,
+        )
+        db.add(grid)
+        db.flush()
+        return grid
+
+    return make

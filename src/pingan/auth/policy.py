@@ -22,6 +22,14 @@ class Permission(StrEnum):
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name
     AUDIT_READ = "audit.read"
     STATS_READ = "stats.read"
+    GRID_READ = "grid.read"
+    GRID_WRITE = "grid.write"  # import areas and grids
+    TEAM_WRITE = "team.write"  # edit grid service teams
+    PEOPLE_READ = "people.read"  # masked
+    PEOPLE_WRITE = "people.write"
+    PEOPLE_REVEAL = "people.reveal"  # 查看明文, with a reason, audited
+    PEOPLE_EXPORT = "people.export"
+    PEOPLE_IMPORT = "people.import"
 
 
 class DataScope(StrEnum):
@@ -73,7 +81,9 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "系统管理员",
         "System administrator",
         DataScope.ALL,
-        frozenset({P.ORG_READ, P.ORG_WRITE, P.USER_READ, P.USER_WRITE, P.ROLE_READ, P.STATS_READ}),
+        frozenset(
+            {P.ORG_READ, P.ORG_WRITE, P.USER_READ, P.USER_WRITE, P.ROLE_READ, P.STATS_READ, P.GRID_READ, P.GRID_WRITE}
+        ),
         AdminKind.SYSTEM,
         "Maintains organisation units and accounts; cannot grant roles or read the audit trail.",
     ),
@@ -111,7 +121,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "指挥中心值班长",
         "Command centre duty chief",
         DataScope.ALL,
-        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ}),
+        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ, P.GRID_READ, P.PEOPLE_READ, P.PEOPLE_EXPORT}),
         description="City command centre: sees the whole city.",
     ),
     RoleSpec(
@@ -119,7 +129,19 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "乡镇（街道）干部",
         "Township cadre",
         DataScope.UNIT_AND_BELOW,
-        frozenset({P.ORG_READ, P.USER_READ}),
+        frozenset(
+            {
+                P.ORG_READ,
+                P.USER_READ,
+                P.GRID_READ,
+                P.TEAM_WRITE,
+                P.PEOPLE_READ,
+                P.PEOPLE_WRITE,
+                P.PEOPLE_REVEAL,
+                P.PEOPLE_EXPORT,
+                P.PEOPLE_IMPORT,
+            }
+        ),
         description="Sees the own township or street and everything under it.",
     ),
     RoleSpec(
@@ -127,7 +149,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "部门工作人员",
         "Department officer",
         DataScope.UNIT,
-        frozenset({P.ORG_READ, P.USER_READ}),
+        frozenset({P.ORG_READ, P.USER_READ, P.GRID_READ}),
         description="Works the own department's records.",
     ),
     RoleSpec(
@@ -135,7 +157,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "网格员",
         "Grid worker",
         DataScope.GRID,
-        frozenset({P.ORG_READ}),
+        frozenset({P.ORG_READ, P.GRID_READ, P.PEOPLE_READ, P.PEOPLE_WRITE}),
         description="Works the grids whose service team the account belongs to.",
     ),
     RoleSpec(
