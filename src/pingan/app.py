@@ -20,6 +20,7 @@ from pingan.config import Settings, get_settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.deps import Database
 from pingan.errors import PinganError
+from pingan.grids.ogc import router as ogc_router
 from pingan.org.endpoints import router as org_router
 from pingan.web import pages
 
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(org_router)
     app.include_router(audit_router)
+    app.include_router(ogc_router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

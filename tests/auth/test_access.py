@@ -64,7 +64,7 @@ def test_custom_scope_shows_the_chosen_units_and_what_is_under_them(client: Test
     make_user("liaison_probe", "ZS-SZ", ["island_liaison"])
     sign_in(client, "liaison_probe")
     codes = {u["code"] for u in client.get("/api/org-units").json()}
-    assert codes == {"330903102", "330903102001", "330922", "330922101"}
+    assert codes == {"330903102", "330903102201", "330922", "330922101"}
 
 
 def test_no_account_holds_two_administrator_roles(client: TestClient, make_user, db: Session, settings) -> None:  # type: ignore[no-untyped-def]
@@ -212,7 +212,7 @@ def test_token_is_scoped_to_its_unit_and_expires(client: TestClient, make_user, 
     bearer = {"Authorization": f"Bearer {issued['secret']}"}
     with new_client(client.app) as integration:
         codes = {u["code"] for u in integration.get("/api/org-units", headers=bearer).json()}
-        assert codes == {"330903102", "330903102001"}
+        assert codes == {"330903102", "330903102201"}
         assert integration.get(f"/api/org-units/{_unit(db, '330903001').id}", headers=bearer).status_code == 404
         with time_machine.travel(now + timedelta(days=1, seconds=1), tick=False):
             assert integration.get("/api/org-units", headers=bearer).status_code == 401

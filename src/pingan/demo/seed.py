@@ -35,7 +35,7 @@ DEMO_UNITS: tuple[tuple[str, str, str, UnitKind, str | None], ...] = (
     ("330922101", "菜园镇", "Caiyuan Town", UnitKind.TOWNSHIP, "330922"),
     ("330903001001", "渔港社区", "Yugang Community", UnitKind.COMMUNITY, "330903001"),
     ("330903001002", "东河社区", "Donghe Community", UnitKind.COMMUNITY, "330903001"),
-    ("330903102001", "桃花村", "Taohua Village", UnitKind.COMMUNITY, "330903102"),
+    ("330903102201", "桃花村", "Taohua Village", UnitKind.COMMUNITY, "330903102"),
     ("ZS-GA", "舟山市公安局", "Zhoushan Public Security Bureau", UnitKind.DEPARTMENT, "330900"),
     ("ZS-SF", "舟山市司法局", "Zhoushan Justice Bureau", UnitKind.DEPARTMENT, "330900"),
     ("ZS-CG", "舟山市综合行政执法局", "Zhoushan Urban Management Bureau", UnitKind.DEPARTMENT, "330900"),
@@ -46,6 +46,7 @@ DEMO_UNITS: tuple[tuple[str, str, str, UnitKind, str | None], ...] = (
     ("PT-GA", "普陀公安分局", "Putuo Public Security Sub-bureau", UnitKind.DEPARTMENT, "330903"),
     ("PT-GA-SJM", "沈家门派出所", "Shenjiamen Police Station", UnitKind.STATION, "PT-GA"),
     ("PT-SF-SJM", "沈家门司法所", "Shenjiamen Justice Office", UnitKind.STATION, "330903001"),
+    ("ZS-HYZF", "舟山市海洋与渔业执法支队", "Zhoushan Fisheries Law Enforcement Detachment", UnitKind.STATION, "ZS-HY"),
 )
 
 

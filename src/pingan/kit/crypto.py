@@ -14,6 +14,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -59,11 +60,16 @@ class FieldCipher:
     keys: Mapping[int, bytes]
     index_key: bytes
 
+    @cached_property
+    def _aeads(self) -> dict[int, AESGCM]:
+        # One AESGCM object per key: building one costs more than encrypting a short field (bulk seeding).
+        return {kid: AESGCM(key) for kid, key in self.keys.items()}
+
     def encrypt(self, plaintext: str) -> bytes:
         """Encrypt a value under the active key with a fresh random nonce."""
         nonce = os.urandom(12)
         aad = bytes([FORMAT, self.active_key_id])
-        return aad + nonce + AESGCM(self.keys[self.active_key_id]).encrypt(nonce, plaintext.encode("utf-8"), aad)
+        return aad + nonce + self._aeads[self.active_key_id].encrypt(nonce, plaintext.encode("utf-8"), aad)
 
     def decrypt(self, blob: bytes) -> str:
         """Decrypt a value written by :meth:`encrypt` under any key of the ring."""
@@ -72,7 +78,7 @@ class FieldCipher:
         kid = blob[1]
         if kid not in self.keys:
             raise KeyError_(f"ciphertext uses key {kid}, which is not in the key ring")
-        return AESGCM(self.keys[kid]).decrypt(blob[2:14], blob[14:], blob[:2]).decode("utf-8")
+        return self._aeads[kid].decrypt(blob[2:14], blob[14:], blob[:2]).decode("utf-8")
 
     def key_id_of(self, blob: bytes) -> int:
         """The key id a ciphertext was written under (for rotation)."""
