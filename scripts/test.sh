@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: Chromium for the browser tests (launched from /usr/bin/chromium, never downloaded by a test
-# tool), CJK fonts so pages render Chinese, and the PostgreSQL client for pg_isready.
+# tool), GDAL's ogrinfo as a real OGC API – Features client, CJK fonts so pages render Chinese, and the
+# PostgreSQL client for pg_isready.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/ogrinfo ] || need+=(gdal-bin)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v pg_isready >/dev/null || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then

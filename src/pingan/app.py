@@ -20,9 +20,11 @@ from pingan.config import Settings, get_settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.deps import Database
 from pingan.errors import PinganError
+from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
 from pingan.org.endpoints import router as org_router
-from pingan.web import pages
+from pingan.people.endpoints import router as people_router
+from pingan.web import grid_pages, pages
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -118,10 +120,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth_router)
     app.include_router(org_router)
+    app.include_router(people_router)
     app.include_router(audit_router)
+    app.include_router(grids_router)
     app.include_router(ogc_router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
+    app.include_router(grid_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.middleware("http")(pages.page_middleware)
     return app

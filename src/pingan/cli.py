@@ -119,9 +119,18 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default PINGAN_PORT, 8000).")
+@click.option(
+    "--scale",
+    type=click.Choice(["sample", "full"]),
+    default="sample",
+    show_default=True,
+    help="People register size: a sample, or the full 370,000 households and 970,000 residents.",
+)
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print the accounts, then exit.")
-def demo(host: str | None, port: int | None, no_serve: bool) -> None:
-    """Migrate, seed the demo organisation and accounts, and serve on 127.0.0.1."""
+def demo(host: str | None, port: int | None, scale: str, no_serve: bool) -> None:
+    """Migrate, seed the demo organisation, geography, people and accounts, and serve on 127.0.0.1."""
+    import time
+
     from pingan import migrate
     from pingan.demo.seed import seed_demo
     from pingan.kit.clock import utcnow
@@ -129,9 +138,13 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     settings = _settings()
     if settings.is_production:
         raise click.ClickException("the demo refuses to run with PINGAN_ENV=production")
+    started = time.perf_counter()
     migrate.upgrade(settings.url)
     with _transaction(settings) as session:
         accounts = seed_demo(session, settings, now=utcnow())
+    with _transaction(settings) as session:
+        built = seed_demo_registry(session, settings, scale=scale)
+    click.echo(f"demo data ready in {time.perf_counter() - started:.1f} s: {built}")
     click.echo("Demo accounts (demo mode only; kept in " + str(settings.data_dir / "demo-accounts.json") + "):")
     for username, password in accounts.items():
         click.echo(f"  {username:<14} {password}")
@@ -141,6 +154,24 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     click.echo(f"pingan demo: {url}", err=False)
     sys.stdout.flush()
     _serve(settings, host, port)
+
+
+def seed_demo_registry(session: Session, settings: Settings, *, scale: str) -> str:
+    """Build the demo geography and people once; a later run at a larger scale tops the people up."""
+    from pingan.demo.geography import build_geography
+    from pingan.demo.people import top_up_people
+    from pingan.demo.registry import link_grid_worker, load_geography, registry_loaded
+    from pingan.kit.clock import utcnow
+
+    now = utcnow()
+    parts = []
+    if not registry_loaded(session):
+        loaded = load_geography(session, settings, build_geography(), now=now)
+        link_grid_worker(session, "grid_wu", ["330903001001001", "330903001001002"], now=now)
+        parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in loaded.items()))
+    added = top_up_people(session, settings, scale=scale, now=now)
+    parts.append(", ".join(f"{v} {k}" for k, v in added.items()) if added else "people register already at scale")
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- database
@@ -214,6 +245,102 @@ def org_add(code: str, name: str, kind: str | None, parent: str | None) -> None:
             now=utcnow(),
         )
         click.echo(f"added {unit.code} {unit.name} at {unit.path}")
+
+
+# ---------------------------------------------------------------- grids
+
+
+@main.group(context_settings=CONTEXT)
+def grids() -> None:
+    """Import, export, check and query areas and grids."""
+
+
+@grids.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--layer", type=click.Choice(["admin-areas", "land-grids", "sea-grids"]), required=True, help="What the file holds."
+)
+def grids_import(path: str, layer: str) -> None:
+    """Import a GeoJSON FeatureCollection; every feature is checked first, and any problem stores nothing."""
+    from pingan.auth.principal import cli_principal
+    from pingan.errors import ValidationFailed
+    from pingan.grids import service
+    from pingan.kit.clock import utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())  # noqa: SIM115 - small file, read once
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path}: not readable GeoJSON ({exc})") from exc
+    try:
+        with _transaction(settings) as session:
+            report = service.import_geojson(session, data, layer, actor=cli_principal("cli:grids import"), now=utcnow())
+    except ValidationFailed as exc:
+        problems = exc.details.get("problems") or [exc.message]
+        click.echo(f"import refused, nothing stored ({len(problems)} problem(s)):", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(2)
+    click.echo(f"{layer}: {report.created} created, {report.updated} updated")
+
+
+@grids.command("export")
+@click.option(
+    "--layer", type=click.Choice(["admin-areas", "land-grids", "sea-grids"]), required=True, help="What to export."
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-", help="File (default stdout)."
+)
+def grids_export(layer: str, output: str) -> None:
+    """Export a layer as an RFC 7946 GeoJSON FeatureCollection."""
+    from pingan.auth.principal import cli_principal
+    from pingan.grids import service
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        data = service.export_geojson(session, layer, actor=cli_principal("cli:grids export"))
+    text = json.dumps(data, ensure_ascii=False)
+    if output == "-":
+        click.echo(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"{len(data['features'])} features written to {output}", err=True)
+
+
+@grids.command("check")
+def grids_check() -> None:
+    """List every gap, overlap or stray grid in the villages' partitions; exit 1 if there is any."""
+    from pingan.grids import service
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        checked, violations = service.check_partitions(session)
+    for v in violations:
+        click.echo(f"{v.village_code} {v.kind}: {v.message}", err=True)
+    if violations:
+        click.echo(f"{len(violations)} violation(s) in {checked} villages", err=True)
+        sys.exit(1)
+    click.echo(f"{checked} villages checked: no gap, no overlap")
+
+
+@grids.command("locate")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+def grids_locate(lon: float, lat: float) -> None:
+    """Print the land grid, or the static, control and patrol sea grids, of a point (lon lat, degrees)."""
+    from dataclasses import asdict
+
+    from pingan.grids import service
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        found = service.locator(session).locate(lon, lat)
+    click.echo(json.dumps(asdict(found), ensure_ascii=False))
 
 
 # ---------------------------------------------------------------- users
@@ -362,6 +489,87 @@ def user_reset_password(username: str, password: str | None) -> None:
     click.echo(f"{username}: password reset; sessions ended")
     if generated:
         click.echo(f"temporary password: {password}")
+
+
+# ---------------------------------------------------------------- people register
+
+
+@main.group(context_settings=CONTEXT)
+def people() -> None:
+    """Import residents and rotate the personal-data encryption key."""
+
+
+@people.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--unit", "unit_code", required=True, help="Code of the unit whose grids the file may fill.")
+def people_import(path: str, unit_code: str) -> None:
+    """Import residents from an .xlsx, all or nothing; print the report, exit 2 on any bad row."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from pingan.auth.principal import cli_principal
+    from pingan.auth.scope import Visibility
+    from pingan.errors import NotFound
+    from pingan.kit.clock import utcnow
+    from pingan.org.service import unit_by_code
+    from pingan.people.excel import import_residents
+
+    settings = _settings()
+    _require_migrated(settings)
+    data = Path(path).read_bytes()
+    with _transaction(settings) as session:
+        unit = unit_by_code(session, unit_code)
+        if unit is None:
+            raise NotFound(f"organisation unit {unit_code!r} not found")
+        # The operator acts with every permission, but only inside the named unit's subtree.
+        actor = replace(cli_principal("cli:people import"), visibility=Visibility(subtree_paths=frozenset({unit.path})))
+        report = import_residents(session, settings.field_cipher(), data, actor=actor, now=utcnow())
+    if not report.ok:
+        for p in report.problems:
+            click.echo(f"row {p.row:>6}  {p.column or '-'}: {p.message}")
+        click.echo(f"error: {len(report.problems)} problem(s) in {report.rows} rows; nothing was imported", err=True)
+        sys.exit(2)
+    created = f"{report.households_created} new households, {report.residents_created} residents"
+    click.echo(f"imported {report.rows} rows: {created}")
+
+
+@people.command("rotate-key")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows per commit.")
+def people_rotate_key(batch: int) -> None:
+    """Re-encrypt every personal-data field not under the active key (resumable: commits per batch)."""
+    from pingan.auth.principal import cli_principal
+    from pingan.db import create_db_engine, make_sessionmakers
+    from pingan.kit.clock import utcnow
+    from pingan.people.service import ENCRYPTED_COLUMNS, record_rotation, rotate_key_batch
+
+    settings = _settings()
+    _require_migrated(settings)
+    cipher = settings.field_cipher()
+    engine = create_db_engine(settings.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    _, write = make_sessionmakers(engine)
+    counts: dict[str, int] = {}
+    try:
+        for table in ENCRYPTED_COLUMNS:
+            after, scanned, rewritten = 0, 0, 0
+            while True:
+                with write() as session, session.begin():
+                    step = rotate_key_batch(session, cipher, table, after_id=after, limit=batch)
+                if not step.scanned:
+                    break
+                after, scanned, rewritten = step.last_id, scanned + step.scanned, rewritten + step.rewritten
+            counts[f"{table}_rows"], counts[f"{table}_reencrypted"] = scanned, rewritten
+            click.echo(f"{table:<18} rows {scanned:>9}  ciphertexts re-encrypted {rewritten:>9}")
+        with write() as session, session.begin():
+            record_rotation(
+                session,
+                counts,
+                active_key_id=cipher.active_key_id,
+                actor=cli_principal("cli:people rotate-key"),
+                now=utcnow(),
+            )
+    finally:
+        engine.dispose()
+    click.echo(f"every ciphertext is now under key {cipher.active_key_id}")
 
 
 # ---------------------------------------------------------------- audit and stats

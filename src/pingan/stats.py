@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditEntry
 from pingan.auth.models import ApiToken, Role, User, WebSession
+from pingan.grids.models import AdminArea, Island, LandGrid, MobileGrid, SeaGrid, SeaGridFamily, TeamMember
 from pingan.org.models import OrgUnit
+from pingan.people.models import Building, Household, Resident
 
 Counter = Callable[[Session], int]
 COUNTERS: dict[str, Counter] = {}
@@ -40,6 +42,17 @@ register("roles", _count(Role.id), N_("Roles"))
 register("web_sessions_open", _count(WebSession.id, WebSession.revoked_at.is_(None)), N_("Open sessions"))
 register("api_tokens_live", _count(ApiToken.id, ApiToken.revoked_at.is_(None)), N_("Live API tokens"))
 register("audit_rows", _count(AuditEntry.id), N_("Audit rows"))
+register("admin_areas", _count(AdminArea.unit_id), N_("Administrative areas"))
+register("islands", _count(Island.id), N_("Islands"))
+register("land_grids", _count(LandGrid.id), N_("Land grids"))
+register("sea_grids_static", _count(SeaGrid.id, SeaGrid.family == SeaGridFamily.STATIC), N_("Static sea grids"))
+register("sea_grids_control", _count(SeaGrid.id, SeaGrid.family == SeaGridFamily.CONTROL), N_("Control sea grids"))
+register("sea_grids_patrol", _count(SeaGrid.id, SeaGrid.family == SeaGridFamily.PATROL), N_("Patrol sea grids"))
+register("mobile_grids", _count(MobileGrid.id), N_("Mobile grids"))
+register("team_members", _count(TeamMember.id), N_("Team members"))
+register("buildings", _count(Building.id), N_("Buildings"))
+register("households", _count(Household.id), N_("Households"))
+register("residents", _count(Resident.id), N_("Residents"))
 
 
 def collect(session: Session) -> dict[str, int]:

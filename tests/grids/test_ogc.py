@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import itertools
 import os
 import re
@@ -28,7 +29,7 @@ from pingan.demo.seed import DEMO_UNITS
 from pingan.grids import ogc
 from pingan.grids.models import AdminArea, DedicatedType, GridKind, LandGrid, SeaGrid, SeaGridFamily
 from pingan.org import service as org_service
-from pingan.org.models import OrgUnit
+from pingan.org.models import OrgUnit, UnitKind
 from tests.conftest import new_database_url
 
 OGRINFO = "/usr/bin/ogrinfo"
@@ -38,6 +39,10 @@ MODELS = {"admin-areas": AdminArea, "land-grids": LandGrid, "sea-grids": SeaGrid
 # The query box of the bbox tests: it holds some grids whole, cuts others, and overlaps the bounding box of a
 # triangle without touching the triangle itself.
 BOX = (122.305, 29.915, 122.41, 29.965)
+# Communities of the demo organisation (村社区), which land grids belong to; names by code.
+VILLAGES = [code for code, _, _, kind, _ in DEMO_UNITS if kind is UnitKind.COMMUNITY]
+UNIT_NAMES = {code: name for code, name, *_ in DEMO_UNITS}
+UNIT_NAMES_EN = {code: name_en for code, _, name_en, *_ in DEMO_UNITS}
 
 
 def _footprint(polygon: shapely.Polygon) -> dict[str, Any]:
@@ -118,10 +123,10 @@ def dataset(db: Session, make_grid: Callable[..., LandGrid]) -> Dataset:
         for col in range(4):
             grid = make_grid("330903001001", row * 4 + col + 1, (122.30 + 0.01 * col, 29.95 + 0.01 * row))
             squares[(col, row)] = grid.code
-    triangle = _land_grid(db, "330903001002", 1, shapely.Polygon([(122.40, 29.90), (122.42, 29.90), (122.42, 29.92)]))
+    triangle = _land_grid(db, VILLAGES[1], 1, shapely.Polygon([(122.40, 29.90), (122.42, 29.90), (122.42, 29.92)]))
     far = _land_grid(
         db,
-        "330903102001",
+        VILLAGES[2],
         1,
         shapely.box(122.50, 29.80, 122.52, 29.82),
         kind=GridKind.DEDICATED,
@@ -250,8 +255,8 @@ def test_each_collection_carries_its_documented_properties(client: TestClient, d
     community = client.get("/ogc/collections/admin-areas/items/330903001001").json()
     assert community["properties"] == {
         "code": "330903001001",
-        "name": "渔港社区",
-        "name_en": "Yugang Community",
+        "name": UNIT_NAMES["330903001001"],
+        "name_en": UNIT_NAMES_EN["330903001001"],
         "level": "community",
         "parent_code": "330903001",
         "area_km2": pytest.approx(community["properties"]["area_km2"]),
@@ -265,8 +270,8 @@ def test_each_collection_carries_its_documented_properties(client: TestClient, d
         "name": "测试网格1",
         "kind": "dedicated",
         "dedicated_type": "port",
-        "village_code": "330903102001",
-        "village_name": "桃花村",
+        "village_code": VILLAGES[2],
+        "village_name": UNIT_NAMES[VILLAGES[2]],
         "area_km2": pytest.approx(port["properties"]["area_km2"]),
     }
     sea = client.get("/ogc/collections/sea-grids/items/HY-T-02").json()
@@ -342,11 +347,21 @@ def test_a_box_that_only_touches_a_grid_edge_includes_it(client: TestClient, dat
     assert {dataset.squares[(1, 0)], dataset.squares[(2, 0)]} <= {f["id"] for f in body["features"]}
 
 
-def test_offset_past_the_end_returns_no_features_and_no_next_link(client: TestClient, dataset: Dataset) -> None:
-    body = client.get("/ogc/collections/sea-grids/items?offset=500&limit=5").json()
+@pytest.mark.parametrize("offset", [500, 10**20])
+@pytest.mark.parametrize("bbox", ["", "&bbox=-180,-90,180,90"])
+def test_offset_past_the_end_returns_no_features_and_no_next_link(
+    client: TestClient, dataset: Dataset, offset: int, bbox: str
+) -> None:
+    response = client.get(f"/ogc/collections/sea-grids/items?offset={offset}&limit=5{bbox}")
+    assert response.status_code == 200, response.text
+    body = response.json()
     assert body["features"] == [] and body["numberReturned"] == 0
     rels = {link["rel"] for link in body["links"]}
     assert "next" not in rels and "prev" in rels
+
+
+def test_parse_bbox_examples_hold() -> None:
+    assert doctest.testmod(ogc).failed == 0
 
 
 def test_limit_over_the_maximum_is_clamped_to_10000(client: TestClient, dataset: Dataset) -> None:
@@ -417,7 +432,7 @@ def test_the_endpoint_is_public_and_carries_no_personal_data(client: TestClient,
 def test_a_page_of_2360_land_grids_decodes_only_the_page_geometries(
     client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    villages = ["330903001001", "330903001002", "330903102001"]
+    villages = VILLAGES[:3]
     rows = []
     for n in range(2360):
         village, sequence = villages[n // 999], n % 999 + 1
@@ -549,8 +564,9 @@ def test_ogrinfo_reads_every_land_grid_across_pages(ogc_server: str) -> None:
 
 
 def test_ogrinfo_spatial_filter_is_answered_by_the_bbox_parameter(ogc_server: str) -> None:
-    # The first row of five squares spans 122.30–122.35 × 29.95–29.96; a box inside its middle square's
-    # interior plus a sliver of its neighbours.
-    out = _ogrinfo("-ro", "-al", "-q", "-spat", "122.315", "29.952", "122.325", "29.958", f"OAPIF:{ogc_server}")
+    # The first row of five squares spans 122.30–122.35 × 29.95–29.96; this box straddles the edge between
+    # squares 2 and 3 and touches no other.
+    spat = ("-spat", "122.315", "29.952", "122.325", "29.958")
+    out = _ogrinfo("-ro", "-al", "-q", *spat, f"OAPIF:{ogc_server}", "land-grids")
     codes = re.findall(r"^\s+code \(String\) = (\d+)$", out, flags=re.MULTILINE)
     assert sorted(codes) == ["330903001001002", "330903001001003"], out

@@ -84,10 +84,48 @@ TOWNSHIPS: tuple[tuple[str, str, str, str, float, float], ...] = (
 )
 DISTRICTS = {"330902": "定海区", "330903": "普陀区", "330921": "岱山县", "330922": "嵊泗县"}
 # Community (社区) names for streets and village (村) names elsewhere; combined with a prefix for uniqueness.
-_PLACE = (
-    "东港 海滨 新城 渔港 南岙 北岙 石礁 沙湾 山前 后岸 大岙 小岙 东岙 西岙 南峰 北峰 金沙 银沙 长峙 双塘 "
-    "螺门 岙山 鲁家 涨次 蒲湾 墩头 茅岭 竹山 泥螺 盐场 青岭 白峰 龙潭 凤凰 鸭蛋 黄沙 乌沙 马峙 桥头 中街"
-).split()
+_PLACE = [
+    "东港",
+    "海滨",
+    "新城",
+    "渔港",
+    "南岙",
+    "北岙",
+    "石礁",
+    "沙湾",
+    "山前",
+    "后岸",
+    "大岙",
+    "小岙",
+    "东岙",
+    "西岙",
+    "南峰",
+    "北峰",
+    "金沙",
+    "银沙",
+    "长峙",
+    "双塘",
+    "螺门",
+    "岙山",
+    "鲁家",
+    "涨次",
+    "蒲湾",
+    "墩头",
+    "茅岭",
+    "竹山",
+    "泥螺",
+    "盐场",
+    "青岭",
+    "白峰",
+    "龙潭",
+    "凤凰",
+    "鸭蛋",
+    "黄沙",
+    "乌沙",
+    "马峙",
+    "桥头",
+    "中街",
+]
 # The villages already in the foundation's demo organisation keep their codes and names.
 KNOWN_VILLAGES = {"330903001001": "渔港社区", "330903001002": "东河社区", "330903102201": "桃花村"}
 DENSITY = {UnitKind.TOWNSHIP: 1.0}  # grids per area weight below
@@ -301,7 +339,9 @@ def build_geography(seed: int = 20261129) -> Geography:
         poly = shapely.union_all(district_polys[dcode])
         city_parts.append(poly)
         geo.areas.append(AreaSpec(dcode, dname, None, UnitKind.DISTRICT, "330900", _to_degrees(poly)))
-    geo.areas.append(AreaSpec("330900", "舟山市", "Zhoushan", UnitKind.CITY, None, _to_degrees(shapely.union_all(city_parts))))
+    geo.areas.append(
+        AreaSpec("330900", "舟山市", "Zhoushan", UnitKind.CITY, None, _to_degrees(shapely.union_all(city_parts)))
+    )
     geo.areas.reverse()  # parents before children
 
     island_polys = _runs_to_polygons(np.where(islands > 0, islands, -1).astype(np.int32), SCALE)

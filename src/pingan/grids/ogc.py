@@ -19,7 +19,7 @@ import shapely
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, Select, and_, case, func, null, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from pingan.deps import DbSession
 from pingan.errors import NotFound, PinganError
@@ -227,7 +227,7 @@ def parse_items_query(request: Request) -> ItemsQuery:
 
 
 def _feature_rows(
-    session: DbSession, c: _Collection, where: ColumnElement[bool] | None, *, offset: int = 0, limit: int | None = None
+    session: Session, c: _Collection, where: ColumnElement[bool] | None, *, offset: int = 0, limit: int | None = None
 ) -> list[Any]:
     """Rows of (code, WKB, *properties) ordered by code."""
     stmt = c.select(c.code, c.model.geom_wkb, *(col for _, col in c.properties)).order_by(c.code)
@@ -236,7 +236,7 @@ def _feature_rows(
     return list(session.execute(stmt.offset(offset).limit(limit)))
 
 
-def _matching_codes(session: DbSession, c: _Collection, bbox: tuple[float, float, float, float]) -> list[str]:
+def _matching_codes(session: Session, c: _Collection, bbox: tuple[float, float, float, float]) -> list[str]:
     """Codes of features whose geometry intersects ``bbox``, in the database's code order.
 
     SQL keeps the features whose bounding box overlaps; those whose bounding box lies inside ``bbox`` intersect
@@ -267,7 +267,7 @@ def _features(c: _Collection, rows: Sequence[Any]) -> list[dict[str, Any]]:
     return features
 
 
-def _extent(session: DbSession, c: _Collection) -> list[float] | None:
+def _extent(session: Session, c: _Collection) -> list[float] | None:
     m = c.model
     row = session.execute(
         select(func.min(m.min_lon), func.min(m.min_lat), func.max(m.max_lon), func.max(m.max_lat))
@@ -286,7 +286,7 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media_type, "title": title}
 
 
-def _collection_doc(request: Request, session: DbSession, c: _Collection) -> dict[str, Any]:
+def _collection_doc(request: Request, session: Session, c: _Collection) -> dict[str, Any]:
     url = f"{_base(request)}/collections/{c.id}"
     doc: dict[str, Any] = {"id": c.id, "title": c.title, "description": c.description}
     bbox = _extent(session, c)
@@ -418,7 +418,8 @@ def items(request: Request, session: DbSession, collection_id: _COLLECTION_ID) -
     q = parse_items_query(request)
     if q.bbox is None:
         matched = int(session.scalar(c.select(func.count())) or 0)
-        rows = _feature_rows(session, c, None, offset=q.offset, limit=q.limit)
+        # Past the end there is nothing to read (and a huge offset would overflow the database's integer).
+        rows = _feature_rows(session, c, None, offset=q.offset, limit=q.limit) if q.offset < matched else []
     else:
         codes = _matching_codes(session, c, q.bbox)
         matched = len(codes)

@@ -94,6 +94,7 @@ def N_(message: str) -> str:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("/", N_("Home"), None),
+    NavItem("/map", N_("Map"), Permission.GRID_READ),
     NavItem("/org", N_("Organisation"), Permission.ORG_READ),
     NavItem("/users", N_("Accounts"), Permission.USER_READ),
     NavItem("/audit", N_("Audit trail"), Permission.AUDIT_READ),
@@ -108,7 +109,8 @@ def nav_for(principal: Principal | None) -> list[NavItem]:
     return [n for n in NAV if n.permission is None or principal.can(n.permission)]
 
 
-def _locale(request: Request) -> str:
+def page_locale(request: Request) -> str:
+    """The language of the page for this request."""
     settings: Settings = get_settings(request)
     return pick_locale(request.cookies.get(LANG_COOKIE), settings.default_locale)
 
@@ -116,7 +118,7 @@ def _locale(request: Request) -> str:
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page in the caller's language with the shared layout context."""
     settings: Settings = get_settings(request)
-    locale = _locale(request)
+    locale = page_locale(request)
     _current_translations.set(translations(locale))
     principal = getattr(request.state, "principal", None)
 
