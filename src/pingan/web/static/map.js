@@ -100,7 +100,16 @@
       card.hidden = false;
       const [x0, y0, x1, y1] = g.bbox;
       map.fitBounds([[y0, x0], [y1, x1]], { maxZoom: 15 });
-      return g;
+      const village = g.areas[g.areas.length - 1];
+      return showGrids(village.code).then(() => { highlight(g.code); return g; });
+    });
+  }
+
+  function highlight(code) {
+    grids.eachLayer((layer) => {
+      const selected = layer.feature.properties.code === code;
+      layer.setStyle(selected ? { color: "#c62828", weight: 3, fillColor: "#ef9a9a", fillOpacity: 0.5 } : styles.grids);
+      if (selected) layer.bringToFront();
     });
   }
 
