@@ -264,7 +264,7 @@ def grids_import(path: str, layer: str) -> None:
     """Import a GeoJSON FeatureCollection; every feature is checked first, and any problem stores nothing."""
     from pingan.auth.principal import cli_principal
     from pingan.errors import ValidationFailed
-    from pingan.grids import service
+    from pingan.grids import interchange
     from pingan.kit.clock import utcnow
 
     settings = _settings()
@@ -275,7 +275,9 @@ def grids_import(path: str, layer: str) -> None:
         raise click.ClickException(f"{path}: not readable GeoJSON ({exc})") from exc
     try:
         with _transaction(settings) as session:
-            report = service.import_geojson(session, data, layer, actor=cli_principal("cli:grids import"), now=utcnow())
+            report = interchange.import_geojson(
+                session, data, layer, actor=cli_principal("cli:grids import"), now=utcnow()
+            )
     except ValidationFailed as exc:
         problems = exc.details.get("problems") or [exc.message]
         click.echo(f"import refused, nothing stored ({len(problems)} problem(s)):", err=True)
@@ -295,12 +297,12 @@ def grids_import(path: str, layer: str) -> None:
 def grids_export(layer: str, output: str) -> None:
     """Export a layer as an RFC 7946 GeoJSON FeatureCollection."""
     from pingan.auth.principal import cli_principal
-    from pingan.grids import service
+    from pingan.grids import interchange
 
     settings = _settings()
     _require_migrated(settings)
     with _transaction(settings) as session:
-        data = service.export_geojson(session, layer, actor=cli_principal("cli:grids export"))
+        data = interchange.export_geojson(session, layer, actor=cli_principal("cli:grids export"))
     text = json.dumps(data, ensure_ascii=False)
     if output == "-":
         click.echo(text)
@@ -503,7 +505,11 @@ def people() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--unit", "unit_code", required=True, help="Code of the unit whose grids the file may fill.")
 def people_import(path: str, unit_code: str) -> None:
-    """Import residents from an .xlsx, all or nothing; print the report, exit 2 on any bad row."""
+    """Import residents from an .xlsx file, all or nothing.
+
+    Every row is checked first; if any fails, nothing is stored, the problems are printed by row and column,
+    and the command exits with status 2.
+    """
     from dataclasses import replace
     from pathlib import Path
 
@@ -536,7 +542,11 @@ def people_import(path: str, unit_code: str) -> None:
 @people.command("rotate-key")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows per commit.")
 def people_rotate_key(batch: int) -> None:
-    """Re-encrypt every personal-data field not under the active key (resumable: commits per batch)."""
+    """Re-encrypt personal-data fields under the active key.
+
+    Reads every ciphertext in batches and rewrites those under an older key of the ring; each batch commits
+    on its own, so an interrupted run can simply be started again.
+    """
     from pingan.auth.principal import cli_principal
     from pingan.db import create_db_engine, make_sessionmakers
     from pingan.kit.clock import utcnow

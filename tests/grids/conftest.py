@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.auth.principal import cli_principal
-from pingan.grids import service
+from pingan.grids import interchange
 from pingan.org.models import OrgUnit
 from tests.conftest import SEED_TIME
 
@@ -62,7 +62,7 @@ def small_registry(db: Session) -> SmallRegistry:
             ({"code": "330903001"}, YUGANG | DONGHE),
         ]
     )
-    service.import_geojson(db, areas, "admin-areas", actor=actor, now=SEED_TIME)
+    interchange.import_geojson(db, areas, "admin-areas", actor=actor, now=SEED_TIME)
     yugang = [f"330903001001{n:03d}" for n in range(1, 5)]
     donghe = ["330903001002001", "330903001002002"]
     x0, y0, x1, y1 = DONGHE.bounds
@@ -74,7 +74,7 @@ def small_registry(db: Session) -> SmallRegistry:
         ]
         + [({"code": c, "name": f"东河第{i + 1}网格"}, g) for i, (c, g) in enumerate(zip(donghe, halves, strict=True))]
     )
-    service.import_geojson(db, grids, "land-grids", actor=actor, now=SEED_TIME)
+    interchange.import_geojson(db, grids, "land-grids", actor=actor, now=SEED_TIME)
     sea = SEA_BOX - YUGANG - DONGHE - MAINLAND
     seas = collection(
         [
@@ -83,7 +83,7 @@ def small_registry(db: Session) -> SmallRegistry:
             ({"code": "T-P1", "family": "patrol", "responsible_unit_code": "ZS-HYZF", "name": "巡查1"}, sea),
         ]
     )
-    service.import_geojson(db, seas, "sea-grids", actor=actor, now=SEED_TIME)
+    interchange.import_geojson(db, seas, "sea-grids", actor=actor, now=SEED_TIME)
     db.commit()
     assert db.scalars(select(OrgUnit).where(OrgUnit.code == "ZS-HYZF")).first() is not None
     return SmallRegistry(yugang, donghe)

@@ -59,7 +59,7 @@ def test_batch_agrees_with_single_and_with_an_exact_strtree(index: PolygonIndex)
 
 
 def test_points_on_lattice_lines_take_the_exact_path(index: PolygonIndex) -> None:
-    x0, y0 = index.bounds[0], index.bounds[1]
+    x0 = index.bounds[0]
     xs = x0 + np.arange(1, 12) * index.step
     ys = np.full(xs.size, 0.5)
     got = index.locate_many(xs, ys)

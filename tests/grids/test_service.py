@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.principal import cli_principal
 from pingan.errors import ValidationFailed
-from pingan.grids import service
+from pingan.grids import interchange, service
 from pingan.grids.models import LandGrid, TeamMember
 from tests.conftest import SEED_TIME, sign_in
 from tests.grids.conftest import YUGANG, SmallRegistry, collection, quarter
@@ -23,7 +23,7 @@ def test_overlapping_import_is_refused_naming_the_grids_and_storing_nothing(
     db: Session, small_registry: SmallRegistry
 ) -> None:
     before = db.scalar(select(func.count(LandGrid.id)))
-    nw, ne, sw, se = quarter(YUGANG)
+    nw, ne, _, _ = quarter(YUGANG)
     bad = collection(
         [
             ({"code": "330903001001001"}, nw),
@@ -32,7 +32,7 @@ def test_overlapping_import_is_refused_naming_the_grids_and_storing_nothing(
         ]
     )
     with pytest.raises(ValidationFailed) as refused:
-        service.import_geojson(db, bad, "land-grids", actor=cli_principal(), now=SEED_TIME)
+        interchange.import_geojson(db, bad, "land-grids", actor=cli_principal(), now=SEED_TIME)
     problems = refused.value.details["problems"]
     assert any("330903001001002" in p and "330903001001001" in p and "overlap" in p for p in problems), problems
     assert any("330903001001002" in p and "330903001001004" in p for p in problems), problems
@@ -56,7 +56,9 @@ def test_overlapping_import_is_refused_naming_the_grids_and_storing_nothing(
 )
 def test_bad_features_are_reported(db: Session, props: dict, geometry: shapely.Geometry, fragment: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        service.import_geojson(db, collection([(props, geometry)]), "land-grids", actor=cli_principal(), now=SEED_TIME)
+        interchange.import_geojson(
+            db, collection([(props, geometry)]), "land-grids", actor=cli_principal(), now=SEED_TIME
+        )
     assert fragment in refused.value.message
 
 
@@ -64,17 +66,17 @@ def test_gap_in_a_village_is_a_violation(db: Session, small_registry: SmallRegis
     nw = quarter(YUGANG)[0]
     shrunk = collection([({"code": small_registry.yugang_grids[0]}, nw.buffer(-0.001))])
     with pytest.raises(ValidationFailed, match="in no grid"):
-        service.import_geojson(db, shrunk, "land-grids", actor=cli_principal(), now=SEED_TIME)
+        interchange.import_geojson(db, shrunk, "land-grids", actor=cli_principal(), now=SEED_TIME)
 
 
 def test_check_partitions_is_clean_and_export_round_trips(db: Session, small_registry: SmallRegistry) -> None:
     checked, violations = service.check_partitions(db)
     assert checked == 2 and violations == []
-    exported = service.export_geojson(db, "land-grids", actor=cli_principal())
+    exported = interchange.export_geojson(db, "land-grids", actor=cli_principal())
     codes = [f["properties"]["code"] for f in exported["features"]]
     assert codes == small_registry.yugang_grids + small_registry.donghe_grids
     assert exported["features"][0]["geometry"]["type"] == "Polygon"
-    report = service.import_geojson(db, exported, "land-grids", actor=cli_principal(), now=SEED_TIME)
+    report = interchange.import_geojson(db, exported, "land-grids", actor=cli_principal(), now=SEED_TIME)
     assert (report.created, report.updated) == (0, 6)
 
 

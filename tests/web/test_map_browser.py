@@ -10,6 +10,9 @@ import pytest
 from pingan.config import Settings
 
 pytestmark = pytest.mark.browser
+# Counts the map's features whose property ``a[0]`` equals ``a[1]``.
+COUNT_JS = """(a) => { let n = 0; window.pinganMap.map.eachLayer((l) => {
+  if (l.feature && l.feature.properties[a[0]] === a[1]) n += 1; }); return n; }"""
 
 
 def _sign_in(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
@@ -42,33 +45,19 @@ def test_map_layers_grid_card_and_masked_resident_search(demo_server, browser) -
     page.wait_for_function("window.pinganMap && window.pinganMap.map")
     page.wait_for_function("document.querySelectorAll('.leaflet-control-layers-overlays label').length === 6")
 
-    def count(family: str) -> int:
-        return int(
-            page.evaluate(
-                """(family) => { let n = 0; window.pinganMap.map.eachLayer((l) => {
-                     if (l.feature && l.feature.properties.family === family) n += 1; }); return n; }""",
-                family,
-            )
-        )
+    def count(prop: str, value: str) -> int:
+        return int(page.evaluate(COUNT_JS, [prop, value]))
 
-    page.wait_for_function(
-        "(() => { let n = 0; window.pinganMap.map.eachLayer(l => { if (l.feature && l.feature.properties.family === 'static') n++; }); return n === 15; })()"
-    )
-    assert count("control") == 0
+    def wait_count(prop: str, value: str, n: int) -> None:
+        page.wait_for_function(f"(a) => ({COUNT_JS})(a) === {n}", arg=[prop, value])
+
+    wait_count("family", "static", 15)
+    assert count("family", "control") == 0
     page.click(".leaflet-control-layers-overlays label:has-text('管控海域网格') input")
-    page.wait_for_function(
-        "(() => { let n = 0; window.pinganMap.map.eachLayer(l => { if (l.feature && l.feature.properties.family === 'control') n++; }); return n === 12; })()"
-    )
+    wait_count("family", "control", 12)
     page.click(".leaflet-control-layers-overlays label:has-text('静态海域网格') input")
-    assert count("static") == 0 and count("control") == 12
-
-    # Drill down: the districts are drawn first; the township of 沈家门 shows its grids.
-    assert (
-        page.evaluate(
-            "(() => { let n = 0; window.pinganMap.map.eachLayer(l => { if (l.feature && l.feature.properties.level === 'district') n++; }); return n; })()"
-        )
-        == 4
-    )
+    assert count("family", "static") == 0 and count("family", "control") == 12
+    wait_count("level", "district", 4)  # the drill-down starts at the districts
 
     # A grid card from the grid search.
     page.fill("#grid-search input[name=q]", "330903001001001")

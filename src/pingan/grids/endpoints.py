@@ -15,7 +15,7 @@ from pingan.auth.principal import Principal
 from pingan.config import Settings
 from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import ValidationFailed
-from pingan.grids import service, teams
+from pingan.grids import interchange, service, teams
 from pingan.grids.models import AdminArea, Island, LandGrid, SeaGrid
 from pingan.grids.schemas import (
     AreaRef,
@@ -110,7 +110,7 @@ def area_layer(
     if parent:
         stmt = stmt.where(OrgUnit.path.contains(f"/{parent}/", autoescape=True))
     features = [
-        service.feature_from_wkb(wkb, code, {"code": code, "name": name, "level": level.value})
+        interchange.feature_from_wkb(wkb, code, {"code": code, "name": name, "level": level.value})
         for wkb, code, name in db.execute(stmt.order_by(OrgUnit.code))
     ]
     return _collection(features)
@@ -128,7 +128,7 @@ def land_layer(
     if area:
         stmt = stmt.where(OrgUnit.path.contains(f"/{area}/", autoescape=True))
     features = [
-        service.feature_from_wkb(wkb, code, {"code": code, "name": name, "kind": str(kind)})
+        interchange.feature_from_wkb(wkb, code, {"code": code, "name": name, "kind": str(kind)})
         for wkb, code, name, kind in db.execute(stmt.order_by(LandGrid.code))
     ]
     return _collection(features)
@@ -140,7 +140,7 @@ def sea_layer(db: DbSession, _: Reader, family: str | None = None) -> JSONRespon
     if family:
         stmt = stmt.where(SeaGrid.family == family)
     features = [
-        service.feature_from_wkb(wkb, code, {"code": code, "name": name, "family": str(fam)})
+        interchange.feature_from_wkb(wkb, code, {"code": code, "name": name, "family": str(fam)})
         for wkb, code, name, fam in db.execute(stmt)
     ]
     return _collection(features)
@@ -149,7 +149,7 @@ def sea_layer(db: DbSession, _: Reader, family: str | None = None) -> JSONRespon
 @router.get("/layers/islands", summary="Island outlines traced from the land mask (GeoJSON)")
 def island_layer(db: DbSession, _: Reader) -> JSONResponse:
     features = [
-        service.feature_from_wkb(wkb, str(i), {"name": name, "area_km2": round(area, 2)})
+        interchange.feature_from_wkb(wkb, str(i), {"name": name, "area_km2": round(area, 2)})
         for i, wkb, name, area in db.execute(select(Island.id, Island.geom_wkb, Island.name, Island.area_km2))
     ]
     return _collection(features)
@@ -161,7 +161,7 @@ def _count(db: Session, model: Any, grid_id: int) -> int:
 
 @router.get("/export", summary="Export a layer as GeoJSON (RFC 7946)")
 def export(db: DbSession, principal: Reader, layer: str) -> JSONResponse:
-    return JSONResponse(service.export_geojson(db, layer, actor=principal), media_type=GEOJSON)
+    return JSONResponse(interchange.export_geojson(db, layer, actor=principal), media_type=GEOJSON)
 
 
 @router.post("/import", response_model=ImportOut, summary="Import a GeoJSON layer: all features or none")
@@ -171,7 +171,7 @@ def import_layer(
     layer: str,
     body: Annotated[dict[str, Any], Body(description="a GeoJSON FeatureCollection")],
 ) -> ImportOut:
-    report = service.import_geojson(db, body, layer, actor=principal, now=utcnow())
+    report = interchange.import_geojson(db, body, layer, actor=principal, now=utcnow())
     return ImportOut(layer=report.layer, created=report.created, updated=report.updated)
 
 
