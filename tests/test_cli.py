@@ -28,6 +28,14 @@ COMMANDS = [
     ["version"],
     ["org"],
     ["org", "add"],
+    ["grids"],
+    ["grids", "import"],
+    ["grids", "export"],
+    ["grids", "check"],
+    ["grids", "locate"],
+    ["people"],
+    ["people", "import"],
+    ["people", "rotate-key"],
 ]
 
 

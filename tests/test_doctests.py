@@ -13,6 +13,11 @@ MODULES = [
     "pingan.auth.policy",
     "pingan.auth.scope",
     "pingan.audit.chain",
+    "pingan.kit.crypto",
+    "pingan.kit.idcard",
+    "pingan.grids.locate",
+    "pingan.grids.partition",
+    "pingan.demo.people",
 ]
 
 

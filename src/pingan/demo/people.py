@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime
 
@@ -41,9 +42,11 @@ def top_up_people(session: Session, settings: Settings, *, scale: str, now: date
         return {}
     grids = [SeedGrid(*row) for row in rows]
     add_households = want_households - have_households
-    mean_size = max(1.0, (want_residents - have_residents) / add_households)
+    add_residents = max(add_households, want_residents - have_residents)
+    mean_size = add_residents / add_households
     base, extra = divmod(add_households, len(grids))
     rng = random.Random(970_000 + have_households)
+    sizes = iter(household_sizes(add_households, add_residents, rng))
     added: dict[str, int] = {}
     for group, per_grid in ((grids[:extra], base + 1), (grids[extra:], base)):
         if per_grid == 0 or not group:
@@ -56,7 +59,37 @@ def top_up_people(session: Session, settings: Settings, *, scale: str, now: date
             residents_per_household=mean_size,
             rng=rng,
             now=now,
+            household_sizes=sizes,
         )
         for key, value in counts.items():
             added[key] = added.get(key, 0) + value
     return added
+
+
+def household_sizes(households: int, residents: int, rng: random.Random, largest: int = 8) -> list[int]:
+    """Household sizes (1..``largest``) that add up to exactly ``residents``: 1 + Poisson, then evened out.
+
+    >>> sizes = household_sizes(1000, 2622, random.Random(1))
+    >>> len(sizes), sum(sizes), min(sizes) >= 1, max(sizes) <= 8
+    (1000, 2622, True, True)
+    """
+    if not households <= residents <= households * largest:
+        raise ValueError(f"{residents} residents cannot fill {households} households of 1–{largest}")
+    mean_extra = residents / households - 1
+    sizes = []
+    for _ in range(households):
+        limit, k, p = math.exp(-mean_extra), 0, 1.0
+        while True:  # Knuth's Poisson sampler; household sizes have small means
+            p *= rng.random()
+            if p <= limit:
+                break
+            k += 1
+        sizes.append(min(largest, 1 + k))
+    gap = residents - sum(sizes)
+    step = 1 if gap > 0 else -1
+    while gap:
+        i = rng.randrange(households)
+        if 1 <= sizes[i] + step <= largest:
+            sizes[i] += step
+            gap -= step
+    return sizes
