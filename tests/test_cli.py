@@ -96,7 +96,7 @@ def test_operator_workflow(operator_env: dict[str, str]) -> None:
     missing = run_cli("user", "unlock", "nobody", env=env)
     assert missing.returncode == 2 and "no account" in missing.stderr
     stats = json.loads(run_cli("stats", "--json", env=env).stdout)
-    assert stats["users"] == 1 and stats["org_units"] == 2 and stats["roles"] == 8
+    assert stats["users"] == 1 and stats["org_units"] == 2 and stats["roles"] == 9
     assert stats["audit_rows"] >= 7
     verified = run_cli("audit", "verify", env=env)
     assert verified.returncode == 0 and f"{stats['audit_rows']} rows" in verified.stdout

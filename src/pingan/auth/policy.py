@@ -30,6 +30,14 @@ class Permission(StrEnum):
     PEOPLE_REVEAL = "people.reveal"  # 查看明文, with a reason, audited
     PEOPLE_EXPORT = "people.export"
     PEOPLE_IMPORT = "people.import"
+    FLEET_READ = "fleet.read"  # vessel files, groups, cadres (owners' and crews' data masked)
+    FLEET_WRITE = "fleet.write"  # vessel files, crews, terminals, certificates, groups, cadre links
+    FLEET_INSPECT = "fleet.inspect"  # inspections and rectification tasks
+    RATING_CONFIRM = "fleet.rating.confirm"  # publish or reject a star-rating downgrade
+    FLEET_REPORT = "fleet.report"  # dynamic reports (出港/进港/人工位置报告)
+    FLEET_EXPORT = "fleet.export"
+    DUTY_WRITE = "duty.write"  # watch-duty rosters and logs
+    ALERT_READ = "alert.read"
 
 
 class DataScope(StrEnum):
@@ -121,7 +129,19 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "指挥中心值班长",
         "Command centre duty chief",
         DataScope.ALL,
-        frozenset({P.ORG_READ, P.USER_READ, P.STATS_READ, P.GRID_READ, P.PEOPLE_READ, P.PEOPLE_EXPORT}),
+        frozenset(
+            {
+                P.ORG_READ,
+                P.USER_READ,
+                P.STATS_READ,
+                P.GRID_READ,
+                P.PEOPLE_READ,
+                P.PEOPLE_EXPORT,
+                P.FLEET_READ,
+                P.FLEET_EXPORT,
+                P.ALERT_READ,
+            }
+        ),
         description="City command centre: sees the whole city.",
     ),
     RoleSpec(
@@ -145,11 +165,46 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         description="Sees the own township or street and everything under it.",
     ),
     RoleSpec(
+        "fishery_officer",
+        "海洋与渔业执法人员",
+        "Fisheries officer",
+        DataScope.ALL,
+        frozenset(
+            {
+                P.ORG_READ,
+                P.GRID_READ,
+                P.FLEET_READ,
+                P.FLEET_WRITE,
+                P.FLEET_INSPECT,
+                P.RATING_CONFIRM,
+                P.FLEET_REPORT,
+                P.FLEET_EXPORT,
+                P.DUTY_WRITE,
+                P.ALERT_READ,
+            }
+        ),
+        description="Ocean and Fisheries Bureau: vessel files, inspections and ratings across the city.",
+    ),
+    RoleSpec(
         "dept_officer",
         "部门工作人员",
         "Department officer",
         DataScope.UNIT,
-        frozenset({P.ORG_READ, P.USER_READ, P.GRID_READ}),
+        frozenset(
+            {
+                P.ORG_READ,
+                P.USER_READ,
+                P.GRID_READ,
+                P.FLEET_READ,
+                P.FLEET_WRITE,
+                P.FLEET_INSPECT,
+                P.RATING_CONFIRM,
+                P.FLEET_REPORT,
+                P.FLEET_EXPORT,
+                P.DUTY_WRITE,
+                P.ALERT_READ,
+            }
+        ),
         description="Works the own department's records.",
     ),
     RoleSpec(

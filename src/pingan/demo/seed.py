@@ -68,6 +68,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("sjm_zhao", "赵敏（沈家门街道）", "330903001", "township_leader"),
     DemoAccount("taohua_sun", "孙强（桃花镇）", "330903102", "township_leader"),
     DemoAccount("police_zhou", "周杰（沈家门派出所）", "PT-GA-SJM", "dept_officer"),
+    DemoAccount("fish_qian", "钱海（海洋与渔业局）", "ZS-HY", "fishery_officer"),
     DemoAccount("grid_wu", "吴静（渔港社区网格员）", "330903001001", "grid_worker"),
     DemoAccount("vol_zheng", "郑勇（平安志愿者）", "330903001001", "volunteer"),
 )
