@@ -158,6 +158,7 @@ def demo(host: str | None, port: int | None, scale: str, no_serve: bool) -> None
 
 def seed_demo_registry(session: Session, settings: Settings, *, scale: str) -> str:
     """Build the demo geography and people once; a later run at a larger scale tops the people up."""
+    from pingan.demo.fleet import fleet_loaded, load_fleet
     from pingan.demo.geography import build_geography
     from pingan.demo.people import top_up_people
     from pingan.demo.registry import link_grid_worker, load_geography, registry_loaded
@@ -169,6 +170,9 @@ def seed_demo_registry(session: Session, settings: Settings, *, scale: str) -> s
         loaded = load_geography(session, settings, build_geography(), now=now)
         link_grid_worker(session, "grid_wu", ["330903001001001", "330903001001002"], now=now)
         parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in loaded.items()))
+    if not fleet_loaded(session):
+        fleet = load_fleet(session, settings, now=now)
+        parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in fleet.items()))
     added = top_up_people(session, settings, scale=scale, now=now)
     parts.append(", ".join(f"{v} {k}" for k, v in added.items()) if added else "people register already at scale")
     return "; ".join(parts)
