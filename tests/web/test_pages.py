@@ -54,7 +54,7 @@ def test_sign_in_form_without_csrf_token_is_refused(client: TestClient, make_use
     [
         ("audit_admin", "ZS-SZ", ["/", "/audit"], "审计管理员"),
         ("sys_admin", "ZS-SZ", ["/", "/map", "/org", "/users", "/api/docs"], "系统管理员"),
-        ("township_leader", "330903001", ["/", "/map", "/org", "/users"], "乡镇（街道）干部"),
+        ("township_leader", "330903001", ["/", "/map", "/fleet", "/org", "/users"], "乡镇（街道）干部"),
         ("volunteer", "330903001001", ["/"], "平安志愿者"),
     ],
 )
@@ -69,7 +69,7 @@ def test_home_page_shows_each_role_only_what_it_may_use(
         assert "<h1>首页</h1>" in home.text
         assert role_label in home.text
         assert _nav(home.text) == expected_nav
-        for hidden in {"/map", "/org", "/users", "/audit"} - set(expected_nav):
+        for hidden in {"/map", "/fleet", "/org", "/users", "/audit"} - set(expected_nav):
             denied = client.get(hidden, headers={"accept": "text/html"})
             assert denied.status_code == 403
             assert "无权访问" in denied.text  # the friendly error page, in Chinese

@@ -95,6 +95,7 @@ def N_(message: str) -> str:
 NAV: tuple[NavItem, ...] = (
     NavItem("/", N_("Home"), None),
     NavItem("/map", N_("Map"), Permission.GRID_READ),
+    NavItem("/fleet", N_("Vessels"), Permission.FLEET_READ),
     NavItem("/org", N_("Organisation"), Permission.ORG_READ),
     NavItem("/users", N_("Accounts"), Permission.USER_READ),
     NavItem("/audit", N_("Audit trail"), Permission.AUDIT_READ),
