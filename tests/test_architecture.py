@@ -21,6 +21,9 @@ PURE_MODULES = [
     "kit/crypto.py",
     "grids/locate.py",
     "grids/partition.py",
+    "fleet/rating.py",
+    "fleet/seasons.py",
+    "fleet/checklists.py",
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "sqlalchemy", "pingan.db", "pingan.config", "pingan.deps")
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic"}

@@ -17,6 +17,9 @@ MODULES = [
     "pingan.kit.idcard",
     "pingan.grids.locate",
     "pingan.grids.partition",
+    "pingan.fleet.rating",
+    "pingan.fleet.seasons",
+    "pingan.fleet.checklists",
     "pingan.demo.people",
 ]
 

@@ -20,6 +20,8 @@ from pingan.config import Settings, get_settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.deps import Database
 from pingan.errors import PinganError
+from pingan.fleet.endpoints import router as fleet_router
+from pingan.fleet.safety_endpoints import router as fleet_safety_router
 from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
 from pingan.org.endpoints import router as org_router
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(grids_router)
     app.include_router(ogc_router)
+    app.include_router(fleet_router)
+    app.include_router(fleet_safety_router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
     app.include_router(grid_pages.router)

@@ -97,6 +97,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     host, port = host or settings.host, port or settings.port
     with socket.socket() as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port in TIME_WAIT after a restart is not taken for a busy one.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -584,6 +586,35 @@ def people_rotate_key(batch: int) -> None:
     finally:
         engine.dispose()
     click.echo(f"every ciphertext is now under key {cipher.active_key_id}")
+
+
+# ---------------------------------------------------------------- fleet
+
+
+@main.group(context_settings=CONTEXT)
+def fleet() -> None:
+    """Fleet safety jobs (dynamic reports, alerts)."""
+
+
+@fleet.command("check-reports")
+def fleet_check_reports() -> None:
+    """Run the overdue manual-report check once and print the alerts it raised.
+
+    Every vessel in manual reporting mode whose last report (or the mode's start) is older than its interval
+    gets one report_overdue alert per overdue period, addressed to its cadre; running the check again raises
+    nothing new until another period is overdue. Schedule it every few minutes (cron or a systemd timer).
+    """
+    from pingan.fleet.reports import check_overdue_reports
+    from pingan.kit.clock import to_local, utcnow
+
+    settings = _settings()
+    _require_migrated(settings)
+    with _transaction(settings) as session:
+        raised = check_overdue_reports(session, now=utcnow())
+        lines = [f"{a.id:>8}  {to_local(a.raised_at):%Y-%m-%d %H:%M}  {a.message}" for a in raised]
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} alert(s) raised")
 
 
 # ---------------------------------------------------------------- audit and stats

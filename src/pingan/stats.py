@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditEntry
 from pingan.auth.models import ApiToken, Role, User, WebSession
+from pingan.fleet.models import Alert, AlertStatus, Cadre, CadreLink, RectificationTask, TaskStatus, Vessel, VesselGroup
 from pingan.grids.models import AdminArea, Island, LandGrid, MobileGrid, SeaGrid, SeaGridFamily, TeamMember
 from pingan.org.models import OrgUnit
 from pingan.people.models import Building, Household, Resident
@@ -53,6 +54,35 @@ register("team_members", _count(TeamMember.id), N_("Team members"))
 register("buildings", _count(Building.id), N_("Buildings"))
 register("households", _count(Household.id), N_("Households"))
 register("residents", _count(Resident.id), N_("Residents"))
+register("vessels", _count(Vessel.id, Vessel.is_active.is_(True)), N_("Vessels"))
+register("vessel_groups", _count(VesselGroup.id, VesselGroup.is_active.is_(True)), N_("Vessel groups"))
+register("cadres", _count(Cadre.id), N_("Cadres"))
+register(
+    "vessels_without_cadre",
+    _count(
+        Vessel.id,
+        Vessel.is_active.is_(True),
+        ~exists().where(CadreLink.vessel_id == Vessel.id, CadreLink.until.is_(None)),
+    ),
+    N_("Vessels without a cadre"),
+)
+register(
+    "open_rectifications",
+    _count(RectificationTask.id, RectificationTask.status == TaskStatus.OPEN),
+    N_("Open rectification tasks"),
+)
+
+
+def _overdue_rectifications(session: Session) -> int:
+    from pingan.kit.clock import to_local, utcnow
+
+    today = to_local(utcnow()).date()  # deadlines are local days
+    where = (RectificationTask.status == TaskStatus.OPEN, RectificationTask.deadline < today)
+    return _count(RectificationTask.id, *where)(session)
+
+
+register("overdue_rectifications", _overdue_rectifications, N_("Overdue rectification tasks"))
+register("open_alerts", _count(Alert.id, Alert.status != AlertStatus.CLOSED), N_("Open alerts"))
 
 
 def collect(session: Session) -> dict[str, int]:

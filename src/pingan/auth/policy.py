@@ -160,6 +160,14 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.PEOPLE_REVEAL,
                 P.PEOPLE_EXPORT,
                 P.PEOPLE_IMPORT,
+                P.FLEET_READ,
+                P.FLEET_WRITE,
+                P.FLEET_INSPECT,
+                P.RATING_CONFIRM,
+                P.FLEET_REPORT,
+                P.FLEET_EXPORT,
+                P.DUTY_WRITE,
+                P.ALERT_READ,
             }
         ),
         description="Sees the own township or street and everything under it.",
@@ -190,21 +198,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "部门工作人员",
         "Department officer",
         DataScope.UNIT,
-        frozenset(
-            {
-                P.ORG_READ,
-                P.USER_READ,
-                P.GRID_READ,
-                P.FLEET_READ,
-                P.FLEET_WRITE,
-                P.FLEET_INSPECT,
-                P.RATING_CONFIRM,
-                P.FLEET_REPORT,
-                P.FLEET_EXPORT,
-                P.DUTY_WRITE,
-                P.ALERT_READ,
-            }
-        ),
+        frozenset({P.ORG_READ, P.USER_READ, P.GRID_READ}),
         description="Works the own department's records.",
     ),
     RoleSpec(

@@ -24,18 +24,29 @@ from pingan.fleet.models import (
     CertificateKind,
     CrewMember,
     CrewRole,
+    DutyShift,
+    EventKind,
+    FishingSeason,
     GroupMembership,
     HullMaterial,
+    Inspection,
+    InspectionResult,
     OperationType,
     Party,
     PartyKind,
     Port,
+    Rating,
+    RatingStatus,
+    RectificationTask,
+    TaskStatus,
     Terminal,
     TerminalKind,
     Vessel,
+    VesselEvent,
     VesselGroup,
 )
 from pingan.grids.models import MobileGrid
+from pingan.kit.clock import to_local
 from pingan.kit.idcard import make_id_number
 from pingan.org.models import OrgUnit
 
@@ -284,8 +295,11 @@ def load_fleet(session: Session, settings: Settings, *, now: datetime, seed: int
     _chunks(session, Terminal.__table__, terminals)  # type: ignore[arg-type]
     groups, members = _groups(session, rng, units, by_town, now=now)
     cadres, links = _cadres(session, rng, cipher, units, by_town, now=now)
+    safety = _safety_records(session, rng, vessels, crews, certs, now=now)
+    _duty_and_seasons(session, rng, units, now=now)
     _advance_sequences(session)
     return {
+        **safety,
         "ports": len(PORTS),
         "vessels": len(vessels),
         "crew": len(crews),
@@ -441,6 +455,190 @@ def _cadres(
     _chunks(session, Cadre.__table__, cadre_rows)  # type: ignore[arg-type]
     _chunks(session, CadreLink.__table__, link_rows)  # type: ignore[arg-type]
     return len(cadre_rows), len(link_rows)
+
+
+def _safety_records(
+    session: Session,
+    rng: random.Random,
+    vessels: list[dict[str, Any]],
+    crews: list[dict[str, Any]],
+    certs: list[dict[str, Any]],
+    *,
+    now: datetime,
+) -> dict[str, int]:
+    """One inspection per vessel in the last 200 days, tasks for failed items, events, and a published rating."""
+    from pingan.fleet.checklists import checklist_for, checklist_name
+    from pingan.fleet.rating import RatingInputs, rate
+
+    today = to_local(now).date()
+    by_vessel: dict[int, list[date]] = {}
+    for c in certs:
+        by_vessel.setdefault(c["vessel_id"], []).append(c["expires_on"])
+    for c in crews:
+        if c["certificate_expires_on"] is not None:
+            by_vessel.setdefault(c["vessel_id"], []).append(c["certificate_expires_on"])
+    inspection_id = int(session.scalar(select(func.coalesce(func.max(Inspection.id), 0))) or 0) + 1
+    task_id = int(session.scalar(select(func.coalesce(func.max(RectificationTask.id), 0))) or 0) + 1
+    inspections, tasks, events, ratings = [], [], [], []
+    for v in vessels:
+        items = checklist_for(str(v["operation_type"]))
+        roll = rng.random()
+        failing = [] if roll < 0.8 else rng.sample(list(items), 1 if roll < 0.95 else 2)
+        failed_codes = {i.code for i in failing}
+        critical = any(i.critical for i in failing)
+        result = (
+            InspectionResult.PASSED
+            if not failing
+            else InspectionResult.FAILED
+            if critical
+            else InspectionResult.FINDINGS
+        )
+        age = rng.randint(3, 200)
+        at = now - timedelta(days=age, hours=rng.randint(0, 8))
+        inspections.append(
+            {
+                "id": inspection_id,
+                "vessel_id": v["id"],
+                "inspected_at": at,
+                "inspector_id": None,
+                "checklist": checklist_name(str(v["operation_type"])),
+                "notes": "",
+                "items": [{"code": i.code, "ok": i.code not in failed_codes, "note": ""} for i in items],
+                "result": result,
+            }
+        )
+        open_tasks = overdue = 0
+        for item in failing:
+            deadline = to_local(at).date() + timedelta(days=item.rectify_days)
+            closed = rng.random() < 0.85 and deadline < today
+            tasks.append(
+                {
+                    "id": task_id,
+                    "inspection_id": inspection_id,
+                    "vessel_id": v["id"],
+                    "item_code": item.code,
+                    "description": item.label,
+                    "deadline": deadline,
+                    "status": TaskStatus.CLOSED if closed else TaskStatus.OPEN,
+                    "closed_at": at + timedelta(days=item.rectify_days - 1) if closed else None,
+                    "closing_note": "已整改" if closed else "",
+                    "case_number": None,
+                }
+            )
+            task_id += 1
+            if not closed:
+                open_tasks += 1
+                overdue += deadline < today
+        inspection_id += 1
+        trained = rng.random() < 0.6
+        if trained:
+            events.append(
+                {
+                    "vessel_id": v["id"],
+                    "kind": EventKind.TRAINING,
+                    "occurred_at": now - timedelta(days=rng.randint(10, 300)),
+                    "severity": 1,
+                    "description": "船员安全生产培训",
+                    "recorded_by_id": None,
+                }
+            )
+        violations = (rng.choice((1, 1, 2)),) if rng.random() < 0.05 else ()
+        incidents = (rng.choice((1, 2, 3)),) if rng.random() < 0.02 else ()
+        for sev in violations:
+            events.append(
+                {
+                    "vessel_id": v["id"],
+                    "kind": EventKind.VIOLATION,
+                    "occurred_at": now - timedelta(days=rng.randint(5, 330)),
+                    "severity": sev,
+                    "description": "未按规定开启AIS",
+                    "recorded_by_id": None,
+                }
+            )
+        for sev in incidents:
+            events.append(
+                {
+                    "vessel_id": v["id"],
+                    "kind": EventKind.INCIDENT,
+                    "occurred_at": now - timedelta(days=rng.randint(5, 330)),
+                    "severity": sev,
+                    "description": "主机故障漂航，已拖带回港",
+                    "recorded_by_id": None,
+                }
+            )
+        dates = by_vessel.get(v["id"], [])
+        expired = sum(d < today for d in dates)
+        expiring = sum(today <= d <= today + timedelta(days=30) for d in dates)
+        outcome = rate(
+            RatingInputs(
+                certificates_valid=len(dates) - expired - expiring,
+                certificates_expiring=expiring,
+                certificates_expired=expired,
+                last_inspection=result.value,
+                last_inspection_age_days=age,
+                open_rectifications=open_tasks,
+                overdue_rectifications=overdue,
+                violation_severities=violations,
+                incident_severities=incidents,
+                trainings=int(trained),
+                terminal_uptime=1.0,
+            )
+        )
+        ratings.append(
+            {
+                "vessel_id": v["id"],
+                "stars": outcome.stars,
+                "score": outcome.score,
+                "factors": [f.as_dict() for f in outcome.factors],
+                "rules_version": outcome.rules_version,
+                "status": RatingStatus.PUBLISHED,
+                "computed_at": now,
+                "decided_by_id": None,
+                "decided_at": None,
+            }
+        )
+    _chunks(session, Inspection.__table__, inspections)  # type: ignore[arg-type]
+    _chunks(session, RectificationTask.__table__, tasks)  # type: ignore[arg-type]
+    _chunks(session, VesselEvent.__table__, events)  # type: ignore[arg-type]
+    _chunks(session, Rating.__table__, ratings)  # type: ignore[arg-type]
+    return {
+        "inspections": len(inspections),
+        "rectification_tasks": len(tasks),
+        "vessel_events": len(events),
+        "ratings": len(ratings),
+    }
+
+
+def _duty_and_seasons(session: Session, rng: random.Random, units: dict[str, OrgUnit], *, now: datetime) -> None:
+    """Today's watch shifts for the fishing towns and the fisheries bureau, and this year's closed seasons."""
+    from pingan.auth.principal import cli_principal
+    from pingan.fleet.reports import seed_default_seasons
+
+    start = to_local(now).replace(hour=8, minute=0, second=0, microsecond=0)
+    if start > to_local(now):
+        start -= timedelta(days=1)
+    rows = []
+    for code in [t[0] for t in FISHING_TOWNS] + ["ZS-HY"]:
+        if code not in units:
+            continue
+        for day in range(-1, 3):
+            begins = (start + timedelta(days=day)).astimezone(UTC)
+            rows.append(
+                {
+                    "unit_id": units[code].id,
+                    "starts_at": begins,
+                    "ends_at": begins + timedelta(days=1),
+                    "officer_name": _name(rng),
+                    "officer_user_id": None,
+                    "deputy_name": _name(rng),
+                    "deputy_user_id": None,
+                    "handover_note": "海况良好，在港船舶已点验" if day < 0 else "",
+                }
+            )
+    _chunks(session, DutyShift.__table__, rows)  # type: ignore[arg-type]
+    year = to_local(now).year
+    if not session.scalar(select(func.count(FishingSeason.id)).where(FishingSeason.year == year)):
+        seed_default_seasons(session, year, actor=cli_principal("demo-seed"), now=now)
 
 
 def _advance_sequences(session: Session) -> None:

@@ -354,9 +354,13 @@ def reveal_resident(
 # ---------------------------------------------------------------- key rotation
 
 # Every table whose columns hold field ciphertext, with those columns.
+# Every ciphertext column of the platform, for key rotation (tables of other packages named by table name).
 ENCRYPTED_COLUMNS: dict[str, tuple[str, ...]] = {
     Resident.__tablename__: ("id_enc", "phone_enc"),
     TeamMember.__tablename__: ("phone_enc",),
+    "fleet_party": ("id_enc", "phone_enc"),
+    "crew_member": ("id_enc", "phone_enc"),
+    "cadre": ("id_enc", "phone_enc"),
 }
 
 
@@ -373,6 +377,8 @@ def rotate_key_batch(
     session: Session, cipher: FieldCipher, table_name: str, *, after_id: int, limit: int = 1000
 ) -> RotationStep:
     """Re-encrypt, under the active key, the ciphertexts of one batch of rows written under an older key."""
+    import pingan.models  # noqa: F401 - registers every package's tables in the shared metadata
+
     table = Resident.metadata.tables[table_name]
     columns = ENCRYPTED_COLUMNS[table_name]
     batch = repository.ciphertext_batches(session, table, columns, after_id=after_id, limit=limit)

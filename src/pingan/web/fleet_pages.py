@@ -13,13 +13,15 @@ from pingan.auth.principal import Principal
 from pingan.auth.repository import scope_filter
 from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import NotFound
-from pingan.fleet.models import GroupMembership, Vessel, VesselGroup
+from pingan.fleet.checklists import ChecklistItem, checklist_for
+from pingan.fleet.models import GroupMembership, Rating, RatingStatus, Vessel, VesselGroup
 from pingan.fleet.printing import LABELS, vessel_file_context, vessel_file_pdf
 from pingan.kit.clock import utcnow
-from pingan.web.pages import render
+from pingan.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.FLEET_READ))]
+Inspector = Annotated[Principal, Depends(require(Permission.FLEET_INSPECT))]
 
 
 @router.get("/fleet", response_class=HTMLResponse)
@@ -47,17 +49,50 @@ def vessel_page(vessel_id: int, request: Request, db: DbSession, settings: AppSe
         "fleet/vessel.html",
         **{k: v for k, v in context.items() if k != "localtime"},
         checklist=_checklist(context["vessel"].operation_type),
+        pending_rating=db.scalars(
+            select(Rating)
+            .where(Rating.vessel_id == vessel_id, Rating.status == RatingStatus.PENDING)
+            .order_by(Rating.computed_at.desc())
+        ).first(),
+        can_confirm=principal.can(Permission.RATING_CONFIRM),
         can_inspect=principal.can(Permission.FLEET_INSPECT),
     )
 
 
-def _checklist(operation_type: str) -> list[object]:
-    """The inspection checklist of a vessel type (from the safety module, when present)."""
-    try:
-        from pingan.fleet import checklists
-    except ImportError:
-        return []
-    return list(checklists.checklist_for(operation_type))  # type: ignore[attr-defined]
+def _checklist(operation_type: str) -> list[ChecklistItem]:
+    """The inspection checklist of a vessel type."""
+    return list(checklist_for(operation_type))
+
+
+@router.post("/fleet/vessels/{vessel_id}/inspections")
+async def inspection_submit(vessel_id: int, request: Request, db: DbSession, principal: Inspector) -> Response:
+    from pingan.fleet.inspections import record_inspection
+
+    form = await request.form()
+    passed = {str(v) for v in form.getlist("ok")}
+    vessel = db.get(Vessel, vessel_id)
+    if vessel is None:
+        raise NotFound(f"vessel {vessel_id} not found")
+    items = [
+        {"code": item.code, "ok": item.code in passed, "note": str(form.get(f"note_{item.code}") or "")[:200]}
+        for item in _checklist(vessel.operation_type)
+    ]
+    record_inspection(db, vessel_id, items, actor=principal, now=utcnow())
+    return redirect(f"/fleet/vessels/{vessel_id}#tasks")
+
+
+@router.post("/fleet/ratings/{rating_id}/confirm")
+async def rating_confirm(
+    rating_id: int,
+    request: Request,
+    db: DbSession,
+    principal: Annotated[Principal, Depends(require(Permission.RATING_CONFIRM))],
+) -> Response:
+    from pingan.fleet.inspections import confirm_rating
+
+    form = await request.form()
+    rating = confirm_rating(db, rating_id, approve=form.get("decision") == "approve", actor=principal, now=utcnow())
+    return redirect(f"/fleet/vessels/{rating.vessel_id}#rating")
 
 
 @router.get("/fleet/vessels/{vessel_id}/file.pdf")
@@ -92,3 +127,50 @@ def group_page(code: str, request: Request, db: DbSession, principal: Reader) ->
         .order_by(GroupMembership.left_at.desc())
     ).all()
     return render(request, "fleet/group.html", group=group, members=members, history=history, labels=LABELS)
+
+
+@router.get("/fleet/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, db: DbSession, principal: Reader) -> Response:
+    from pingan.fleet.cadres import coverage_report
+
+    return render(request, "fleet/coverage.html", report=coverage_report(db, actor=principal))
+
+
+@router.get("/fleet/certificates", response_class=HTMLResponse)
+def certificates_page(
+    request: Request, db: DbSession, principal: Reader, days: Annotated[int, Query(ge=0, le=365)] = 30
+) -> Response:
+    from pingan.fleet.certificates import expiring_certificates
+
+    rows = expiring_certificates(db, actor=principal, now=utcnow(), within_days=days)
+    return render(request, "fleet/certificates.html", rows=rows, days=days, labels=LABELS)
+
+
+@router.get("/fleet/rectifications", response_class=HTMLResponse)
+def rectifications_page(request: Request, db: DbSession, principal: Reader, overdue: bool = False) -> Response:
+    from pingan.fleet.inspections import is_overdue, list_tasks, local_day
+
+    now = utcnow()
+    tasks = list_tasks(db, actor=principal, now=now, overdue_only=overdue, limit=500)
+    registration = dict(
+        db.execute(select(Vessel.id, Vessel.registration_no).where(Vessel.id.in_({t.vessel_id for t in tasks}))).all()
+    )
+    today = local_day(now)
+    rows = [(t, registration.get(t.vessel_id, ""), is_overdue(t, today)) for t in tasks]
+    return render(request, "fleet/rectifications.html", rows=rows, overdue=overdue)
+
+
+@router.get("/fleet/duty", response_class=HTMLResponse)
+def duty_page(request: Request, db: DbSession, principal: Reader) -> Response:
+    from pingan.fleet.duty import on_duty_now
+    from pingan.fleet.models import DutyShift
+    from pingan.org.models import OrgUnit
+
+    now = utcnow()
+    units = db.scalars(
+        select(OrgUnit)
+        .where(OrgUnit.id.in_(select(DutyShift.unit_id)), scope_filter(principal.visibility, unit_id_col=OrgUnit.id))
+        .order_by(OrgUnit.path)
+    ).all()
+    rows = [(u, on_duty_now(db, u.id, now)) for u in units]
+    return render(request, "fleet/duty.html", rows=rows)
