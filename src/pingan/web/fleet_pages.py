@@ -14,12 +14,13 @@ from pingan.auth.repository import scope_filter
 from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import NotFound
 from pingan.fleet.checklists import ChecklistItem, checklist_for
-from pingan.fleet.models import GroupMembership, Rating, RatingStatus, Vessel, VesselGroup
+from pingan.fleet.models import DynamicReport, GroupMembership, Rating, RatingStatus, Vessel, VesselGroup
 from pingan.fleet.printing import LABELS, vessel_file_context, vessel_file_pdf
 from pingan.kit.clock import utcnow
 from pingan.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
+REPORT_LABELS = {"departure": "出港报告", "return": "进港报告", "position": "位置/状态报告"}
 Reader = Annotated[Principal, Depends(require(Permission.FLEET_READ))]
 Inspector = Annotated[Principal, Depends(require(Permission.FLEET_INSPECT))]
 
@@ -49,12 +50,21 @@ def vessel_page(vessel_id: int, request: Request, db: DbSession, settings: AppSe
         "fleet/vessel.html",
         **{k: v for k, v in context.items() if k != "localtime"},
         checklist=_checklist(context["vessel"].operation_type),
+        report_labels=REPORT_LABELS,
         pending_rating=db.scalars(
             select(Rating)
             .where(Rating.vessel_id == vessel_id, Rating.status == RatingStatus.PENDING)
             .order_by(Rating.computed_at.desc())
         ).first(),
         can_confirm=principal.can(Permission.RATING_CONFIRM),
+        can_report=principal.can(Permission.FLEET_REPORT),
+        reports=db.scalars(
+            select(DynamicReport)
+            .where(DynamicReport.vessel_id == vessel_id)
+            .order_by(DynamicReport.reported_at.desc())
+            .limit(5)
+        ).all(),
+        report_error=request.query_params.get("report_error"),
         can_inspect=principal.can(Permission.FLEET_INSPECT),
     )
 
@@ -79,6 +89,62 @@ async def inspection_submit(vessel_id: int, request: Request, db: DbSession, pri
     ]
     record_inspection(db, vessel_id, items, actor=principal, now=utcnow())
     return redirect(f"/fleet/vessels/{vessel_id}#tasks")
+
+
+@router.post("/fleet/vessels/{vessel_id}/reports", response_class=HTMLResponse)
+async def report_submit(
+    vessel_id: int,
+    request: Request,
+    db: DbSession,
+    principal: Annotated[Principal, Depends(require(Permission.FLEET_REPORT))],
+) -> Response:
+    """The mobile form for 动态报告 (departure, return, manual position/status)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pingan.errors import PinganError, ValidationFailed
+    from pingan.fleet.models import ReportKind
+    from pingan.fleet.reports import submit_report
+
+    form = await request.form()
+
+    def text(name: str) -> str:
+        return str(form.get(name) or "").strip()
+
+    try:
+        kind = ReportKind(text("kind"))
+        crew = int(text("crew_on_board")) if text("crew_on_board") else None
+        lon = float(text("lon")) if text("lon") else None
+        lat = float(text("lat")) if text("lat") else None
+        back = text("expected_return")
+        expected = (
+            datetime.fromisoformat(back).replace(tzinfo=ZoneInfo(request.app.state.settings.display_timezone))
+            if back
+            else None
+        )
+        submit_report(
+            db,
+            vessel_id,
+            kind=kind,
+            actor=principal,
+            now=utcnow(),
+            crew_on_board=crew,
+            destination=text("destination"),
+            expected_return_at=expected,
+            lon=lon,
+            lat=lat,
+            status_note=text("note"),
+            source="form",
+        )
+    except ValueError as exc:
+        db.rollback()
+        return redirect(f"/fleet/vessels/{vessel_id}?report_error={ValidationFailed(str(exc)).message}#reports")
+    except PinganError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        db.rollback()
+        return redirect(f"/fleet/vessels/{vessel_id}?report_error={exc.message}#reports")
+    return redirect(f"/fleet/vessels/{vessel_id}?reported=1#reports")
 
 
 @router.post("/fleet/ratings/{rating_id}/confirm")
