@@ -6,11 +6,9 @@ import doctest
 import itertools
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +28,7 @@ from pingan.grids import ogc
 from pingan.grids.models import AdminArea, DedicatedType, GridKind, LandGrid, SeaGrid, SeaGridFamily
 from pingan.org import service as org_service
 from pingan.org.models import OrgUnit, UnitKind
-from tests.conftest import new_database_url
+from tests.conftest import free_port, new_database_url, wait_healthy
 
 OGRINFO = "/usr/bin/ogrinfo"
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
@@ -475,26 +473,6 @@ def test_a_page_of_2360_land_grids_decodes_only_the_page_geometries(
 N_LAND_GRIDS = 23  # more than two of GDAL's default pages of 10
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"pingan serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:  # noqa: S310 - loopback only
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("pingan serve did not answer /healthz")
-
-
 @pytest.fixture(scope="module")
 def ogc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``pingan serve`` on a committed SQLite database holding the demo units and 23 land grids; yields its URL."""
@@ -515,7 +493,7 @@ def ogc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             lon, lat = 122.30 + 0.01 * (n % 5), 29.95 + 0.01 * (n // 5)
             _land_grid(s, "330903001001", n + 1, shapely.box(lon, lat, lon + 0.01, lat + 0.01))
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PINGAN_DATABASE_URL": url,
@@ -527,7 +505,7 @@ def ogc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc)
+        wait_healthy(base, proc)
         yield base + "/ogc"
     finally:
         proc.terminate()

@@ -7,12 +7,9 @@ MMSIs stored as text cells, text that a spreadsheet would run as a formula neutr
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,7 +28,7 @@ from pingan.fleet.schemas import (
 )
 from pingan.kit.crypto import FieldCipher
 from pingan.kit.masking import mask_id_number, mask_mobile, mask_name
-from pingan.people.excel import XLSX_MEDIA_TYPE, neutralise
+from pingan.people.excel import XLSX_MEDIA_TYPE, write_sheet
 
 __all__ = ["XLSX_MEDIA_TYPE", "export_expiring", "export_vessels"]
 
@@ -59,36 +56,6 @@ EXPIRING_HEADERS = ("船名号", "船名", "所属单位", "类别", "证书", "
 _STATUS_ZH = {"valid": "有效", "expiring": "即将到期", "expired": "已过期"}
 
 Row = Sequence[str | int | float | None]
-
-
-def write_sheet(
-    title: str, headers: Sequence[str], rows: Iterable[Row], *, text_columns: Iterable[int]
-) -> tuple[bytes, int]:
-    """A one-sheet workbook (streamed, write-only) of ``rows``; returns (xlsx bytes, row count).
-
-    Text is neutralised against formula injection; ``text_columns`` are text cells with the number format
-    ``@``, so a spreadsheet never turns an ID number or MMSI into a rounded number.
-    """
-    text_at = set(text_columns)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
-    count = 0
-    for row in rows:
-        cells = []
-        for index, value in enumerate(row):
-            shown = neutralise(value) if isinstance(value, str) else value
-            cell = WriteOnlyCell(sheet, value=shown)
-            if index in text_at:
-                cell.number_format = "@"
-                if shown is not None:
-                    cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-        count += 1
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue(), count
 
 
 def _party_cells(party: Party | None, cipher: FieldCipher) -> tuple[str | None, str | None, str | None]:
@@ -170,7 +137,9 @@ def export_vessels(
             f"{total} vessels match; exports stop at {MAX_EXPORT_ROWS}: narrow the list", code="export_too_large"
         )
     text_columns = [VESSEL_HEADERS.index(h) for h in ("船名号", "MMSI", "所有人证件号", "所有人电话", "编组")]
-    data, count = write_sheet("vessels", VESSEL_HEADERS, _vessel_rows(session, cipher, stmt), text_columns=text_columns)
+    data, count = write_sheet(
+        VESSEL_HEADERS, _vessel_rows(session, cipher, stmt), text_columns=text_columns, title="vessels"
+    )
     filters = {"q": q, "home_unit": home_unit_code, "operation_type": operation_type, "group": group_code}
     audit.record(
         session,
@@ -227,7 +196,7 @@ def export_expiring(
             )
 
     text_columns = [EXPIRING_HEADERS.index(h) for h in ("船名号", "证书编号", "到期日期")]
-    data, count = write_sheet("certificates", EXPIRING_HEADERS, rows(), text_columns=text_columns)
+    data, count = write_sheet(EXPIRING_HEADERS, rows(), text_columns=text_columns, title="certificates")
     audit.record(
         session,
         actor=actor,

@@ -146,7 +146,11 @@ def neutralise(value: str) -> str:
 
 
 def write_sheet(
-    headers: Sequence[str], rows: Iterable[Sequence[str | int | None]], *, text_columns: Iterable[int] = ()
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    text_columns: Iterable[int] = (),
+    title: str = "residents",
 ) -> tuple[bytes, int]:
     """A one-sheet workbook (streamed, write-only) of ``rows`` under ``headers``; returns (xlsx bytes, row count).
 
@@ -155,7 +159,7 @@ def write_sheet(
     """
     text_at = set(text_columns)
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet("residents")
+    worksheet = workbook.create_sheet(title)
     worksheet.append(list(headers))
     count = 0
     for row in rows:
