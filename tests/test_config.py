@@ -10,6 +10,7 @@ from pingan.config import PLACEHOLDER_SECRET, ConfigError, Settings
 from tests.conftest import run_cli
 
 RING = "1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # 32 bytes 0..31, base64
+INDEX_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="  # 32 bytes 32..63, base64
 
 
 def test_laptop_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,13 +39,28 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     ],
 )
 def test_production_refuses_placeholder_secret_or_missing_key(secret: str, field_key: str | None, named: str) -> None:
-    settings = Settings(_env_file=None, env="production", secret_key=secret, field_encryption_key=field_key)
+    settings = Settings(
+        _env_file=None, env="production", secret_key=secret, field_encryption_key=field_key, blind_index_key=INDEX_KEY
+    )
     with pytest.raises(ConfigError, match=named):
         settings.check_production()
 
 
 def test_production_accepts_real_keys() -> None:
-    Settings(_env_file=None, env="production", secret_key="s" * 40, field_encryption_key=RING).check_production()
+    Settings(
+        _env_file=None, env="production", secret_key="s" * 40, field_encryption_key=RING, blind_index_key=INDEX_KEY
+    ).check_production()
+
+
+@pytest.mark.parametrize(
+    ("index_key", "named"), [(None, "missing"), ("c2hvcnQ=", "at least 32 bytes"), ("%%%", "base64")]
+)
+def test_production_needs_its_own_blind_index_key(index_key: str | None, named: str) -> None:
+    settings = Settings(
+        _env_file=None, env="production", secret_key="s" * 40, field_encryption_key=RING, blind_index_key=index_key
+    )
+    with pytest.raises(ConfigError, match=f"PINGAN_BLIND_INDEX_KEY.*{named}"):
+        settings.check_production()
 
 
 def test_serve_refuses_to_start_in_production_with_the_placeholder(tmp_path: Path) -> None:

@@ -113,6 +113,16 @@ class Settings(BaseSettings):
                 parse_key_ring(self.field_encryption_key)
             except ValueError as exc:
                 problems.append(f"PINGAN_FIELD_ENCRYPTION_KEY is unusable: {exc}")
+        # Derived, the blind-index key would change if the key it comes from were ever retired, silently breaking
+        # every exact search and duplicate check: production sets it explicitly.
+        if not self.blind_index_key:
+            problems.append("PINGAN_BLIND_INDEX_KEY is missing")
+        else:
+            try:
+                if len(base64.b64decode(self.blind_index_key, validate=True)) < 32:
+                    problems.append("PINGAN_BLIND_INDEX_KEY must be at least 32 bytes (base64)")
+            except ValueError:
+                problems.append("PINGAN_BLIND_INDEX_KEY is not valid base64")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

@@ -24,7 +24,7 @@ from pingan.fleet.models import CrewMember, CrewRole, Party, Vessel
 from pingan.fleet.schemas import PartyData, check_party, clean_id_number, clean_phone, clean_text
 from pingan.kit.crypto import FieldCipher
 from pingan.people.schemas import REVEAL_FIELDS, RevealField
-from pingan.people.service import _check_reason as check_reason
+from pingan.people.service import check_reveal_reason as check_reason
 
 PartyRole = Literal["owner", "operator"]
 PARTY_ROLES: tuple[PartyRole, ...] = ("owner", "operator")

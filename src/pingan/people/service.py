@@ -37,7 +37,8 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
         raise ValidationFailed("; ".join(message for _, message in problems), fields=[f for f, _ in problems])
 
 
-def _check_reason(reason: str) -> str:
+def check_reveal_reason(reason: str) -> str:
+    """The cleaned reason for showing clear personal data; refuses empty, trivial or PII-bearing reasons."""
     text = " ".join(reason.split())
     if len(text) < MIN_REASON_CHARS or len(set(text)) < 2:
         raise ValidationFailed(
@@ -328,7 +329,7 @@ def reveal_resident(
 ) -> dict[str, str | None]:
     """The clear name, ID number and phone of one resident, for a stated reason; writes one audit row."""
     actor.require(Permission.PEOPLE_REVEAL)
-    why = _check_reason(reason)
+    why = check_reveal_reason(reason)
     wanted = [f for f in REVEALABLE if f in set(fields)]
     unknown = sorted(set(fields) - set(REVEALABLE))
     if unknown or not wanted:
