@@ -42,6 +42,8 @@ def test_report_form_files_a_departure_and_explains_a_bad_one(app, db: Session, 
             data={"kind": "position", "lon": "122.61", "lat": "30.12", "csrf_token": _csrf(page.text)},
         )
         assert "122.6100, 30.1200" in position.text
+        timeline = client.get(f"/fleet/vessels/{vessel.id}").text
+        assert timeline.count('class="timeline-report"') == 2  # both reports are on the vessel's timeline
     reports = db.scalars(select(DynamicReport).where(DynamicReport.vessel_id == vessel.id)).all()
     assert sorted(r.kind for r in reports) == ["departure", "position"]
     assert {r.source for r in reports} == {"form"}

@@ -16,6 +16,7 @@ from pingan.errors import NotFound
 from pingan.fleet.checklists import ChecklistItem, checklist_for
 from pingan.fleet.models import DynamicReport, GroupMembership, Rating, RatingStatus, Vessel, VesselGroup
 from pingan.fleet.printing import LABELS, vessel_file_context, vessel_file_pdf
+from pingan.fleet.records import vessel_timeline
 from pingan.kit.clock import utcnow
 from pingan.web.pages import redirect, render
 
@@ -65,6 +66,7 @@ def vessel_page(vessel_id: int, request: Request, db: DbSession, settings: AppSe
             .limit(5)
         ).all(),
         report_error=request.query_params.get("report_error"),
+        timeline=vessel_timeline(db, vessel_id, actor=principal, limit=30),
         can_inspect=principal.can(Permission.FLEET_INSPECT),
     )
 
