@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -110,6 +111,19 @@ def _parse_features(data: Any) -> list[tuple[int, dict[str, Any], shapely.Geomet
     return parsed
 
 
+def _readable(
+    features: list[tuple[int, dict[str, Any], shapely.Geometry | None, str | None]], report: ImportReport
+) -> Iterator[tuple[str, str, dict[str, Any], shapely.Geometry | None]]:
+    """(label for messages, code, properties, geometry) of each parsed feature; parse problems go to the report."""
+    for n, props, geom, problem in features:
+        code = str(props.get("code", "")).strip()
+        where = f"feature {n}" + (f" ({code})" if code else "")
+        if problem:
+            report.problems.append(f"{where}: {problem}")
+            continue
+        yield where, code, props, geom
+
+
 def _geometry_problem(geom: shapely.Geometry | None) -> str | None:
     if geom is None or geom.is_empty:
         return "geometry is empty"
@@ -163,12 +177,7 @@ def _import_land_grids(
 ) -> None:
     villages = {u.code: u for u in session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMUNITY))}
     incoming: dict[str, tuple[dict[str, Any], shapely.Geometry, OrgUnit]] = {}
-    for n, props, geom, problem in features:
-        code = str(props.get("code", "")).strip()
-        where = f"feature {n}" + (f" ({code})" if code else "")
-        if problem:
-            report.problems.append(f"{where}: {problem}")
-            continue
+    for where, code, props, geom in _readable(features, report):
         if not GRID_CODE_RE.match(code):
             report.problems.append(f"{where}: code must be 15 digits (12-digit village code + 3-digit sequence)")
             continue
@@ -253,12 +262,7 @@ def _import_areas(
 ) -> None:
     units = {u.code: u for u in session.scalars(select(OrgUnit))}
     rows = []
-    for n, props, geom, problem in features:
-        code = str(props.get("code", "")).strip()
-        where = f"feature {n}" + (f" ({code})" if code else "")
-        if problem:
-            report.problems.append(f"{where}: {problem}")
-            continue
+    for where, code, _props, geom in _readable(features, report):
         unit = units.get(code)
         if unit is None or unit.kind not in (UnitKind.CITY, UnitKind.DISTRICT, UnitKind.TOWNSHIP, UnitKind.COMMUNITY):
             report.problems.append(f"{where}: {code or '(no code)'} is not a known administrative area unit")
@@ -295,12 +299,7 @@ def _import_sea_grids(
 ) -> None:
     units = {u.code: u for u in session.scalars(select(OrgUnit))}
     rows = []
-    for n, props, geom, problem in features:
-        code = str(props.get("code", "")).strip()
-        where = f"feature {n}" + (f" ({code})" if code else "")
-        if problem:
-            report.problems.append(f"{where}: {problem}")
-            continue
+    for where, code, props, geom in _readable(features, report):
         if not code or len(code) > 20:
             report.problems.append(f"{where}: code must be 1–20 characters")
             continue
