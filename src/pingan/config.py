@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pingan.kit.crypto import FieldCipher, derive_key, parse_key_ring
@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     api_token_max_days: int = Field(default=365, ge=1)
     session_touch_seconds: int = Field(default=30, ge=0, description="Write last-seen at most this often per session")
 
+    _cipher: FieldCipher | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
@@ -88,7 +90,12 @@ class Settings(BaseSettings):
         return self.database_url
 
     def field_cipher(self) -> FieldCipher:
-        """The cipher for personal-data fields built from the key settings."""
+        """The cipher for personal-data fields, built once from the key settings and kept (it is immutable)."""
+        if self._cipher is None:
+            self._cipher = self._build_cipher()
+        return self._cipher
+
+    def _build_cipher(self) -> FieldCipher:
         if self.field_encryption_key:
             active, ring = parse_key_ring(self.field_encryption_key)
         else:

@@ -18,6 +18,7 @@ from pingan.auth.principal import Principal
 from pingan.config import Settings
 from pingan.errors import Forbidden, NotAuthenticated
 from pingan.kit.clock import utcnow
+from pingan.kit.crypto import FieldCipher
 
 SESSION_COOKIE = "pingan_session"
 ANON_COOKIE = "pingan_anon"
@@ -155,7 +156,13 @@ def require(permission: Permission) -> Callable[..., Principal]:
     return guard
 
 
+def get_field_cipher(request: Request) -> FieldCipher:
+    """The personal-data cipher of the app's settings."""
+    return get_settings(request).field_cipher()
+
+
 DbSession = Annotated[Session, Depends(get_db)]
+Cipher = Annotated[FieldCipher, Depends(get_field_cipher)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from pingan.auth.policy import Permission
 from pingan.auth.principal import Principal
-from pingan.deps import AppSettings, DbSession, require
+from pingan.deps import AppSettings, Cipher, DbSession, require
 from pingan.errors import NotFound
 from pingan.fleet import cadres, certificates, exports, groups, parties, records, service, terminals
 from pingan.fleet.certificates import Expiring
@@ -82,12 +82,6 @@ from pingan.org.models import OrgUnit
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 
 
-def field_cipher(settings: AppSettings) -> FieldCipher:
-    """The personal-data cipher of the app's settings."""
-    return settings.field_cipher()
-
-
-Cipher = Annotated[FieldCipher, Depends(field_cipher)]
 Reader = Annotated[Principal, Depends(require(Permission.FLEET_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.FLEET_WRITE))]
 Exporter = Annotated[Principal, Depends(require(Permission.FLEET_EXPORT))]

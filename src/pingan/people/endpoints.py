@@ -9,9 +9,8 @@ from fastapi.responses import JSONResponse, Response
 
 from pingan.auth.policy import Permission
 from pingan.auth.principal import Principal
-from pingan.deps import AppSettings, CurrentPrincipal, DbSession, require
+from pingan.deps import Cipher, CurrentPrincipal, DbSession, require
 from pingan.kit.clock import utcnow
-from pingan.kit.crypto import FieldCipher
 from pingan.people import excel, repository, service
 from pingan.people.schemas import (
     TAG_LABELS_ZH,
@@ -31,12 +30,6 @@ from pingan.people.schemas import (
 router = APIRouter(prefix="/api/people", tags=["people"])
 
 
-def field_cipher(settings: AppSettings) -> FieldCipher:
-    """The personal-data cipher of the app's settings."""
-    return settings.field_cipher()
-
-
-Cipher = Annotated[FieldCipher, Depends(field_cipher)]
 Reader = Annotated[Principal, Depends(require(Permission.PEOPLE_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.PEOPLE_WRITE))]
 
