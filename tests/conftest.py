@@ -36,6 +36,7 @@ from pingan.app import create_app
 from pingan.auth import service as auth_service
 from pingan.auth.models import User
 from pingan.auth.principal import cli_principal
+from pingan.cases import config as case_config
 from pingan.config import Settings
 from pingan.db import create_db_engine
 from pingan.demo.seed import DEMO_UNITS
@@ -114,6 +115,7 @@ def migrated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             org_service.create_unit(
                 s, code=code, name=name, name_en=name_en, kind=kind, parent_code=parent, actor=actor, now=SEED_TIME
             )
+        case_config.ensure_defaults(s, now=SEED_TIME)  # the bundled categories and holiday calendars
     engine.dispose()
     yield MigratedDatabase(backend, url, settings)
     drop()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -11,12 +14,16 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan import __version__, migrate
 from pingan.audit.endpoints import router as audit_router
 from pingan.auth.endpoints import router as auth_router
-from pingan.config import Settings, get_settings
+from pingan.cases import config_endpoints as case_config_endpoints
+from pingan.cases import endpoints as case_endpoints
+from pingan.cases.scheduled import Scheduler
+from pingan.config import Environment, Settings, get_settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.deps import Database
 from pingan.errors import PinganError
@@ -84,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served below from the vendored Swagger UI, not a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=background(settings, write),
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -128,6 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_router)
     app.include_router(fleet_router)
     app.include_router(fleet_safety_router)
+    app.include_router(case_endpoints.router)
+    app.include_router(case_endpoints.inbox_router)
+    app.include_router(case_config_endpoints.router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
     app.include_router(grid_pages.router)
@@ -135,3 +146,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.middleware("http")(pages.page_middleware)
     return app
+
+
+def background(settings: Settings, write: sessionmaker[Session]) -> Callable[[FastAPI], Any]:
+    """The app's lifespan: the case-clock scheduler and the outside notifiers (not in the test environment)."""
+    from pingan.cases import events
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(write, settings)
+        app.state.case_scheduler = scheduler
+        undo: list[Callable[[], None]] = []
+        if settings.case_webhook_url:
+            undo.append(events.subscribe(events.WebhookNotifier(settings.case_webhook_url)))
+        if settings.env != Environment.TEST:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            for fn in undo:
+                fn()
+
+    return lifespan

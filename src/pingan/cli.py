@@ -197,9 +197,15 @@ def db_upgrade() -> None:
 
     settings = _settings()
     migrate.upgrade(settings.url)
+    from pingan.cases.config import ensure_defaults
+
     with _transaction(settings) as session:
         changed = sync_builtin_roles(session, now=utcnow())
-    click.echo(f"database at {migrate.head_revision(settings.url)}; built-in roles updated: {changed}")
+        loaded = ensure_defaults(session, now=utcnow())
+    click.echo(
+        f"database at {migrate.head_revision(settings.url)}; built-in roles updated: {changed}; "
+        f"case categories loaded: {loaded['categories']}, calendar days: {loaded['calendar_days']}"
+    )
 
 
 @db.command("check")
@@ -655,3 +661,12 @@ def stats(as_json: bool) -> None:
     else:
         for name, value in counts.items():
             click.echo(f"{name:<20} {value}")
+
+
+def _register_subcommands() -> None:
+    from pingan.cases.cli import cases
+
+    main.add_command(cases)
+
+
+_register_subcommands()

@@ -64,6 +64,26 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1)
     api_token_max_days: int = Field(default=365, ge=1)
     session_touch_seconds: int = Field(default=30, ge=0, description="Write last-seen at most this often per session")
+    # The case hub (一网办理)
+    case_number_prefix: str = Field(
+        default="ZS", pattern=r"^[A-Z]{1,6}$", description="一事一码 prefix: ZS-2026-000123"
+    )
+    case_work_hours: str = Field(default="08:30-12:00,13:30-17:30", description="Working spans, local time")
+    case_default_limits: dict[str, str] = Field(
+        default={"register": "4h", "dispatch": "2h", "accept": "2h", "handle": "3d", "check": "1d", "visit": "5d"},
+        description="Step limits for categories that set none (TimeLimit strings)",
+    )
+    case_warn_ratio: float = Field(default=0.8, gt=0, lt=1, description="预警 at this share of a step's limit")
+    case_supervise_ratio: float = Field(default=2.0, gt=1, description="督办 at this multiple of a step's limit")
+    case_nonpolice_response_minutes: int = Field(default=30, ge=1, description="110 transfer → first action")
+    case_redo_limit: int = Field(default=3, ge=1, description="提级督办 after this many redos")
+    case_decline_limit: int = Field(default=3, ge=1, description="提级督办 after this many units return a case")
+    case_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    case_scheduler_seconds: float = Field(default=30.0, ge=0, description="Clock scan period; 0 = no scheduler")
+    case_webhook_url: str | None = Field(default=None, description="POST every case event here (JSON)")
+    case_sms_adapter: str = Field(default="log", pattern=r"^(log|none)$")
+    mqtt_url: str | None = Field(default=None, description="mqtt://host:port of the sensor broker; None = off")
+    mqtt_sensor_topic: str = Field(default="pingan/sensors/+/events")
 
     _cipher: FieldCipher | None = PrivateAttr(default=None)
 

@@ -38,6 +38,16 @@ class Permission(StrEnum):
     FLEET_EXPORT = "fleet.export"
     DUTY_WRITE = "duty.write"  # watch-duty rosters and logs
     ALERT_READ = "alert.read"
+    CASE_READ = "case.read"  # cases in scope, queues, timeline, inbox
+    CASE_REPORT = "case.report"  # 上报 (and 自行处置 of minor matters)
+    CASE_INTAKE = "case.intake"  # machine channels: 12345 orders, 110 transfers, sensors, internal alerts
+    CASE_REGISTER = "case.register"  # 立案, 不予立案, 派遣, 改派, 并单
+    CASE_HANDLE = "case.handle"  # 签收, 退回, 处置, 处理反馈 (for the responsible unit)
+    CASE_CHECK = "case.check"  # 核查, 结案, 返工
+    CASE_VISIT = "case.visit"  # 回访
+    CASE_SUPERVISE = "case.supervise"  # 催办, 督办, 提级督办
+    CASE_KPI = "case.kpi"  # KPI tables and their export
+    CASE_CONFIG = "case.config"  # categories, the working calendar, Open311 clients
 
 
 class DataScope(StrEnum):
@@ -90,7 +100,17 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "System administrator",
         DataScope.ALL,
         frozenset(
-            {P.ORG_READ, P.ORG_WRITE, P.USER_READ, P.USER_WRITE, P.ROLE_READ, P.STATS_READ, P.GRID_READ, P.GRID_WRITE}
+            {
+                P.ORG_READ,
+                P.ORG_WRITE,
+                P.USER_READ,
+                P.USER_WRITE,
+                P.ROLE_READ,
+                P.STATS_READ,
+                P.GRID_READ,
+                P.GRID_WRITE,
+                P.CASE_CONFIG,
+            }
         ),
         AdminKind.SYSTEM,
         "Maintains organisation units and accounts; cannot grant roles or read the audit trail.",
@@ -140,6 +160,15 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.FLEET_READ,
                 P.FLEET_EXPORT,
                 P.ALERT_READ,
+                P.CASE_READ,
+                P.CASE_REPORT,
+                P.CASE_INTAKE,
+                P.CASE_REGISTER,
+                P.CASE_CHECK,
+                P.CASE_VISIT,
+                P.CASE_SUPERVISE,
+                P.CASE_KPI,
+                P.CASE_CONFIG,
             }
         ),
         description="City command centre: sees the whole city.",
@@ -168,6 +197,14 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.FLEET_EXPORT,
                 P.DUTY_WRITE,
                 P.ALERT_READ,
+                P.CASE_READ,
+                P.CASE_REPORT,
+                P.CASE_REGISTER,
+                P.CASE_HANDLE,
+                P.CASE_CHECK,
+                P.CASE_VISIT,
+                P.CASE_SUPERVISE,
+                P.CASE_KPI,
             }
         ),
         description="Sees the own township or street and everything under it.",
@@ -189,6 +226,9 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.FLEET_EXPORT,
                 P.DUTY_WRITE,
                 P.ALERT_READ,
+                P.CASE_READ,
+                P.CASE_REPORT,
+                P.CASE_HANDLE,
             }
         ),
         description="Ocean and Fisheries Bureau: vessel files, inspections and ratings across the city.",
@@ -198,15 +238,15 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "部门工作人员",
         "Department officer",
         DataScope.UNIT,
-        frozenset({P.ORG_READ, P.USER_READ, P.GRID_READ}),
-        description="Works the own department's records.",
+        frozenset({P.ORG_READ, P.USER_READ, P.GRID_READ, P.CASE_READ, P.CASE_HANDLE, P.CASE_KPI}),
+        description="Works the own department's records and the cases dispatched to it.",
     ),
     RoleSpec(
         "grid_worker",
         "网格员",
         "Grid worker",
         DataScope.GRID,
-        frozenset({P.ORG_READ, P.GRID_READ, P.PEOPLE_READ, P.PEOPLE_WRITE}),
+        frozenset({P.ORG_READ, P.GRID_READ, P.PEOPLE_READ, P.PEOPLE_WRITE, P.CASE_READ, P.CASE_REPORT, P.CASE_CHECK}),
         description="Works the grids whose service team the account belongs to.",
     ),
     RoleSpec(
@@ -214,7 +254,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "平安志愿者",
         "Safety volunteer",
         DataScope.SELF,
-        frozenset(),
+        frozenset({P.CASE_READ, P.CASE_REPORT}),
         description="Sees only what the account itself created.",
     ),
 )

@@ -110,6 +110,9 @@ def seed_demo(session: Session, settings: Settings, *, now: datetime) -> dict[st
                 actor=actor,
                 now=now,
             )
+    from pingan.cases.config import ensure_defaults
+
+    ensure_defaults(session, now=now)  # categories need the departments above
     passwords = _demo_passwords(settings)
     for acc in DEMO_ACCOUNTS:
         if repository.get_user_by_username(session, acc.username) is None:

@@ -1,0 +1,1 @@
+"""The unified case hub (一网办理)."""

@@ -1,0 +1,928 @@
+"""Case use cases: intake from any channel, the one transition door, reading, duplicates and notifications.
+
+Every state change goes through :func:`transition` (intake's automatic 立案/派遣 included): it checks the
+transition table, the actor's permission and scope, moves the clocks, writes the timeline step and the audit row,
+notifies assignees, and publishes a past-tense domain event for after the commit. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pingan.audit.service import record
+from pingan.auth.models import User
+from pingan.auth.policy import Permission
+from pingan.auth.principal import SYSTEM, Principal
+from pingan.cases import clocks, events
+from pingan.cases.catalog import RoutingRule
+from pingan.cases.models import Case, CaseCategory, CaseEscalation, CaseFile, CaseNumberSeq, CaseStep, InboxMessage
+from pingan.cases.repository import case_scope, nearby_open_cases, unit_chain, window_start
+from pingan.cases.routing import UnitRef, route
+from pingan.cases.workflow import (
+    ACTION_LABELS_ZH,
+    AUTO_DISPATCH,
+    AUTO_REGISTER,
+    CLOCK_OF,
+    OPEN_STATUSES,
+    Action,
+    CaseStatus,
+    Channel,
+    Duty,
+    Priority,
+    Satisfaction,
+    Step,
+    TransitionRefused,
+    needs_level_up,
+    plan,
+)
+from pingan.config import Settings
+from pingan.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pingan.grids.models import LandGrid, SeaGrid
+from pingan.grids.service import locator
+from pingan.kit.clock import to_local
+from pingan.kit.masking import mask_mobile
+from pingan.org.models import OrgUnit
+
+DUTY_PERMISSION: dict[Duty, Permission] = {
+    Duty.REPORT: Permission.CASE_REPORT,
+    Duty.REGISTER: Permission.CASE_REGISTER,
+    Duty.HANDLE: Permission.CASE_HANDLE,
+    Duty.CHECK: Permission.CASE_CHECK,
+    Duty.VISIT: Permission.CASE_VISIT,
+    Duty.SUPERVISE: Permission.CASE_SUPERVISE,
+    Duty.READ: Permission.CASE_READ,
+}
+# Channels a person reports through; the others are machine channels and need case.intake.
+PERSON_CHANNELS = frozenset({Channel.GRID_WORKER, Channel.PUBLIC, Channel.COMPLAINT, Channel.OPEN311})
+log = logging.getLogger(__name__)
+ALLOWED_FILE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
+MAX_FILES = 9
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a report or an action."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class IntakeData:
+    """What every channel hands to :func:`intake`."""
+
+    channel: Channel
+    category_code: str
+    description: str
+    title: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    address: str = ""
+    demand_type: str | None = None
+    reporter_name: str = ""
+    reporter_phone: str | None = None
+    anonymous: bool = False
+    external_ref: str | None = None
+    priority: str | None = None
+    severity: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    files: Sequence[Upload] = ()
+    reported_at: datetime | None = None  # when the channel received it (hotline order time); default now
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An open case that may be the same matter."""
+
+    case: Case
+    distance_m: float
+    similarity: float  # 0–100 (text)
+    score: float  # rank: similarity weighted by nearness
+
+
+@dataclass
+class IntakeResult:
+    """The stored case and the duplicates offered for 并单."""
+
+    case: Case
+    duplicates: list[Duplicate]
+
+
+# ---------------------------------------------------------------- categories
+
+
+def category_by_code(session: Session, code: str, *, small_only: bool = True) -> CaseCategory:
+    """An active category by code; a small class unless ``small_only`` is false."""
+    cat = session.scalars(select(CaseCategory).where(CaseCategory.code == code.strip())).first()
+    if cat is None or not cat.is_active:
+        raise ValidationFailed(f"no active category {code!r}", code="unknown_category")
+    if small_only and cat.level != 2:
+        raise ValidationFailed(f"category {code} is a 大类; choose one of its 小类", code="not_small_class")
+    return cat
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_case(session: Session, number: str, *, actor: Principal, for_update: bool = False) -> Case:
+    """A case in the caller's scope by its number, else :class:`NotFound`."""
+    stmt = select(Case).where(Case.number == number.strip().upper(), case_scope(actor))
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalars(stmt).first()
+    if case is None:
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def timeline(session: Session, case: Case) -> list[CaseStep]:
+    """The case's steps in order."""
+    return list(session.scalars(select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.seq)))
+
+
+def files_of(session: Session, case: Case) -> list[CaseFile]:
+    """The case's files (metadata and bytes)."""
+    return list(session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)))
+
+
+def duplicates_of(session: Session, case: Case) -> list[Case]:
+    """Cases merged into ``case``."""
+    return list(session.scalars(select(Case).where(Case.master_id == case.id).order_by(Case.id)))
+
+
+def reporter_phone_masked(settings: Settings, case: Case) -> str | None:
+    """The reporter's phone, masked (never in clear outside a reveal)."""
+    if case.reporter_phone_enc is None:
+        return None
+    return mask_mobile(settings.field_cipher().decrypt(case.reporter_phone_enc))
+
+
+# ---------------------------------------------------------------- numbering
+
+
+def next_number(session: Session, settings: Settings, now: datetime) -> str:
+    """The next 一事一码 of the local year: ``ZS-2026-000123`` (serialised by the row update)."""
+    year = to_local(now, settings.display_timezone).year
+    updated = session.execute(
+        update(CaseNumberSeq).where(CaseNumberSeq.year == year).values(last=CaseNumberSeq.last + 1)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(CaseNumberSeq(year=year, last=1))
+        session.flush()
+        seq = 1
+    else:
+        seq = session.execute(select(CaseNumberSeq.last).where(CaseNumberSeq.year == year)).scalar_one()
+    return f"{settings.case_number_prefix}-{year}-{seq:06d}"
+
+
+# ---------------------------------------------------------------- files
+
+
+def _check_files(files: Sequence[Upload], settings: Settings) -> None:
+    if len(files) > MAX_FILES:
+        raise ValidationFailed(f"at most {MAX_FILES} files per step", code="too_many_files")
+    for f in files:
+        if f.content_type not in ALLOWED_FILE_TYPES:
+            raise ValidationFailed(
+                f"{f.filename}: type {f.content_type} not accepted (JPEG, PNG, WebP, GIF or PDF)", code="bad_file_type"
+            )
+        if not f.data:
+            raise ValidationFailed(f"{f.filename}: empty file", code="empty_file")
+        if len(f.data) > settings.case_max_file_bytes:
+            raise ValidationFailed(
+                f"{f.filename}: {len(f.data)} bytes is over the limit of {settings.case_max_file_bytes}",
+                code="file_too_large",
+            )
+
+
+def _store_files(session: Session, case: Case, step_seq: int, files: Sequence[Upload], now: datetime) -> None:
+    for f in files:
+        session.add(
+            CaseFile(
+                case_id=case.id,
+                step_seq=step_seq,
+                filename=f.filename[:200] or "file",
+                content_type=f.content_type,
+                size=len(f.data),
+                sha256=hashlib.sha256(f.data).hexdigest(),
+                data=f.data,
+                created_at=now,
+            )
+        )
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _clean_location(data: IntakeData) -> None:
+    if (data.lon is None) != (data.lat is None):
+        raise ValidationFailed("give both lon and lat, or neither", code="invalid_coordinates")
+    if (
+        data.lon is not None
+        and data.lat is not None
+        and (not (math.isfinite(data.lon) and math.isfinite(data.lat)) or abs(data.lon) > 180 or abs(data.lat) > 90)
+    ):
+        raise ValidationFailed("lon must be within ±180 and lat within ±90", code="invalid_coordinates")
+    if data.lon is None and not data.address.strip():
+        raise ValidationFailed("a case needs a location: lon and lat, or an address", code="location_required")
+
+
+def _place(session: Session, case: Case) -> None:
+    """Resolve the case's grid, sea grid and territorial unit from its point."""
+    if case.lon is None or case.lat is None:
+        case.where = "unknown"
+        return
+    loc = locator(session).locate(case.lon, case.lat)
+    case.where = loc.where
+    if loc.land_grid:
+        grid = session.scalars(select(LandGrid).where(LandGrid.code == loc.land_grid)).one()
+        case.grid_id = grid.id
+        case.unit_id = grid.village_unit_id
+    elif loc.where == "sea":
+        code = loc.sea_control or loc.sea_static or loc.sea_patrol
+        sea = session.scalars(select(SeaGrid).where(SeaGrid.code == code)).first()
+        if sea is not None:
+            case.sea_grid_id = sea.id
+            case.unit_id = sea.responsible_unit_id
+
+
+def suggest_unit(session: Session, case: Case) -> int | None:
+    """Route by the category's rule (属主/属地) over its department and the place's unit chain."""
+    cat = case.category
+    dept = cat.department
+    department = UnitRef(dept.id, dept.code, str(dept.kind)) if dept is not None else None
+    chain = [UnitRef(u.id, u.code, str(u.kind)) for u in unit_chain(session, case.unit_id)]
+    return route(RoutingRule(cat.routing_rule), department=department, chain=chain).unit_id
+
+
+def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Principal, now: datetime) -> IntakeResult:
+    """Store a report from any channel, place it, route it, check duplicates, and run the channel's automatic steps."""
+    channel = Channel(data.channel)
+    actor.require(Permission.CASE_REPORT if channel in PERSON_CHANNELS else Permission.CASE_INTAKE)
+    description = data.description.strip()
+    if not description:
+        raise ValidationFailed("describe the matter", code="description_required")
+    if len(description) > 4000:
+        raise ValidationFailed("the description is limited to 4,000 characters", code="description_too_long")
+    _clean_location(data)
+    _check_files(data.files, settings)
+    category = category_by_code(session, data.category_code)
+    priority = Priority(data.priority or category.default_priority)
+    if data.severity is not None and data.severity not in ("minor", "general", "serious"):
+        raise ValidationFailed("severity is minor, general or serious", code="bad_severity")
+    phone = (data.reporter_phone or "").strip()
+    if phone and not (phone.replace("-", "").replace("+", "").isdigit() and 5 <= len(phone) <= 20):
+        raise ValidationFailed("the reporter's phone should be digits", code="bad_phone")
+    if data.external_ref:
+        taken = session.scalars(
+            select(Case.number).where(Case.channel == channel.value, Case.external_ref == data.external_ref)
+        ).first()
+        if taken is not None:
+            raise Conflict(f"{channel.value} order {data.external_ref} is already case {taken}", number=taken)
+    cipher = settings.field_cipher()
+    case = Case(
+        number=next_number(session, settings, now),
+        channel=channel.value,
+        external_ref=data.external_ref or None,
+        demand_type=data.demand_type,
+        category_id=category.id,
+        category=category,
+        title=(data.title.strip() or f"{category.name}：{description[:40]}")[:120],
+        description=description,
+        lon=data.lon,
+        lat=data.lat,
+        address=data.address.strip()[:200],
+        reporter_name="" if data.anonymous else data.reporter_name.strip()[:60],
+        reporter_anonymous=data.anonymous,
+        reporter_phone_enc=cipher.encrypt(phone) if phone and not data.anonymous else None,
+        reporter_phone_bidx=cipher.blind_index(phone) if phone and not data.anonymous else None,
+        reported_by_id=actor.user_id,
+        priority=priority.value,
+        severity=data.severity,
+        status=CaseStatus.RECEIVED.value,
+        is_open=True,
+        attributes=dict(data.attributes),
+        reported_at=data.reported_at or now,
+        updated_at=now,
+    )
+    _place(session, case)
+    if case.unit_id is None and actor.unit_id is not None and channel is Channel.GRID_WORKER:
+        case.unit_id = actor.unit_id
+    case.suggested_unit_id = suggest_unit(session, case)
+    calendar = clocks.work_calendar(session, settings)
+    clocks.start_clock(case, Step.REGISTER, now=now, calendar=calendar, settings=settings)
+    session.add(case)
+    session.flush()
+    step = _add_step(session, case, "report", None, CaseStatus.RECEIVED, actor, now, note=description[:200])
+    _store_files(session, case, step.seq, data.files, now)
+    record(
+        session,
+        actor=actor,
+        action="case.report",
+        now=now,
+        object_type="case",
+        object_id=case.number,
+        details={"channel": channel.value, "category": category.code, "external_ref": data.external_ref},
+    )
+    events.publish(session, _event("case.reported", case, actor, now))
+    dups = find_duplicates(session, case, now=now)
+    if channel in AUTO_REGISTER:
+        transition(session, settings, case, Action.REGISTER, actor=SYSTEM, now=now, note="渠道已受理，自动立案")
+    if channel is Channel.NONPOLICE:
+        case.response_due_at = now + _minutes(settings.case_nonpolice_response_minutes)
+    if channel in AUTO_DISPATCH and case.suggested_unit_id is not None:
+        transition(session, settings, case, Action.DISPATCH, actor=SYSTEM, now=now, note="接报即分流")
+    return IntakeResult(case, dups)
+
+
+def _minutes(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+# ---------------------------------------------------------------- duplicates (并单)
+
+
+def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dphi = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def find_duplicates(session: Session, case: Case, *, now: datetime, limit: int = 5) -> list[Duplicate]:
+    """Open cases of the same category within the category's radius and window, ranked by text similarity."""
+    if case.lon is None or case.lat is None:
+        return []
+    cat = case.category
+    found: list[Duplicate] = []
+    for other in nearby_open_cases(
+        session,
+        category_id=cat.id,
+        lon=case.lon,
+        lat=case.lat,
+        radius_m=cat.duplicate_radius_m,
+        since=window_start(now, cat.duplicate_window_h),
+        exclude_id=case.id,
+    ):
+        if other.lon is None or other.lat is None:
+            continue
+        d = _distance_m(case.lon, case.lat, other.lon, other.lat)
+        if d > cat.duplicate_radius_m:
+            continue
+        sim = float(fuzz.token_set_ratio(_chars(case.description), _chars(other.description)))
+        score = sim * (1.0 - 0.5 * d / cat.duplicate_radius_m)
+        found.append(Duplicate(other, round(d, 1), round(sim, 1), round(score, 1)))
+    found.sort(key=lambda x: (-x.score, x.distance_m))
+    return found[:limit]
+
+
+def _chars(text: str) -> str:
+    """Chinese text as space-separated characters (and Latin words), so token-set similarity works on it."""
+    out: list[str] = []
+    word = ""
+    for ch in text.lower():
+        if ch.isascii() and ch.isalnum():
+            word += ch
+            continue
+        if word:
+            out.append(word)
+            word = ""
+        if not ch.isspace() and ch.isalnum():
+            out.append(ch)
+    if word:
+        out.append(word)
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------- the one door
+
+
+def _event(kind: str, case: Case, actor: Principal, now: datetime, **data: Any) -> events.CaseEvent:
+    unit = case.responsible_unit
+    return events.CaseEvent(
+        kind=kind,
+        number=case.number,
+        at=now,
+        status=case.status,
+        unit_code=unit.code if unit is not None else None,
+        actor=actor.label,
+        data=data,
+    )
+
+
+def _add_step(
+    session: Session,
+    case: Case,
+    action: str,
+    from_status: CaseStatus | None,
+    to_status: CaseStatus,
+    actor: Principal,
+    now: datetime,
+    *,
+    note: str = "",
+    unit_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    clock: tuple[str, float, datetime | None, bool | None] | None = None,
+    public: bool = True,
+) -> CaseStep:
+    last = session.scalars(
+        select(CaseStep.seq).where(CaseStep.case_id == case.id).order_by(CaseStep.seq.desc()).limit(1)
+    ).first()
+    step = CaseStep(
+        case_id=case.id,
+        seq=(last or 0) + 1,
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        unit_id=unit_id,
+        at=now,
+        note=note,
+        data=data or {},
+        public=public,
+    )
+    if clock is not None:
+        step.step, step.step_seconds, step.due_at, step.met = clock
+    session.add(step)
+    session.flush()
+    return step
+
+
+_ACTION_EVENT = {
+    Action.REGISTER: "case.registered",
+    Action.REJECT: "case.rejected",
+    Action.DISPATCH: "case.dispatched",
+    Action.REDISPATCH: "case.redispatched",
+    Action.ACCEPT: "case.accepted",
+    Action.RETURN: "case.returned",
+    Action.START: "case.started",
+    Action.HANDLE: "case.handled",
+    Action.CHECK_PASS: "case.closed",
+    Action.CHECK_FAIL: "case.sent_back",
+    Action.CLOSE_UNFIXABLE: "case.closed",
+    Action.MERGE: "case.merged",
+    Action.SELF_HANDLE: "case.self_handled",
+    Action.REVISIT: "case.revisited",
+    Action.NOTE: "case.noted",
+    Action.URGE: "case.urged",
+    Action.SUPERVISE: "case.supervised",
+    Action.ESCALATE: "case.escalated",
+}
+
+
+def _unit_path(session: Session, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    unit = session.get(OrgUnit, unit_id)
+    return unit.path if unit is not None else None
+
+
+def _holds_case(session: Session, actor: Principal, case: Case) -> bool:
+    """Whether the actor belongs to (or above, in scope) the unit the case is dispatched to."""
+    if case.responsible_unit_id is None:
+        return False
+    if actor.visibility.everything:
+        return True
+    return actor.visibility.allows(
+        unit_id=case.responsible_unit_id, unit_path=_unit_path(session, case.responsible_unit_id)
+    )
+
+
+def transition(
+    session: Session,
+    settings: Settings,
+    case: Case | str,
+    action: Action | str,
+    *,
+    actor: Principal,
+    now: datetime,
+    note: str = "",
+    outcome: str | None = None,
+    unit_code: str | None = None,
+    assignee: str | None = None,
+    master_number: str | None = None,
+    files: Sequence[Upload] = (),
+) -> Case:
+    """Perform one action on a case: the only code that changes ``case.status``."""
+    if isinstance(case, str):
+        case = get_case(session, case, actor=actor, for_update=True)
+    try:
+        action = Action(action)
+    except ValueError:
+        raise ValidationFailed(f"unknown action {action!r}", code="unknown_action") from None
+    status = CaseStatus(case.status)
+    try:
+        row = plan(status, action, outcome=outcome, reason=note)
+    except TransitionRefused as exc:
+        if exc.code == "reason_required":
+            raise ValidationFailed(str(exc), code=exc.code) from None
+        raise Conflict(str(exc), code=exc.code, status=status.value) from None
+    actor.require(DUTY_PERMISSION[row.duty])
+    if row.duty is Duty.HANDLE and not _holds_case(session, actor, case):
+        raise Forbidden("this case is not dispatched to your unit", code="not_your_case")
+    _check_files(files, settings)
+    calendar = clocks.work_calendar(session, settings)
+    old_step, old_seq = case.clock_step, case.clock_seq
+    target = row.target or status
+    unit_id: int | None = None
+    extra: dict[str, Any] = {}
+
+    if action in (Action.DISPATCH, Action.REDISPATCH):
+        unit_id = _dispatch_target(session, case, unit_code)
+        if action is Action.REDISPATCH and status is CaseStatus.DISPATCHED and unit_id == case.responsible_unit_id:
+            raise Conflict("the case is already dispatched to that unit", code="same_unit")
+        case.responsible_unit_id = unit_id
+        case.assignee_id = _assignee(session, assignee, unit_id)
+        if case.dispatched_at is None:
+            case.dispatched_at = now
+            case.handle_due_at = calendar.add(
+                now, clocks.limit_for(case.category, Step.HANDLE, case.severity, settings)
+            )
+        extra["unit"] = _unit_code(session, unit_id)
+    elif action is Action.RETURN:
+        extra["unit"] = _unit_code(session, case.responsible_unit_id)
+        unit_id = case.responsible_unit_id
+        case.decline_count += 1
+        case.responsible_unit_id = None
+        case.assignee_id = None
+    elif action is Action.ACCEPT:
+        if case.accepted_at is None:
+            case.accepted_at = now
+            case.accepted_on_time = case.step_due_at is None or now <= case.step_due_at
+        case.assignee_id = actor.user_id or case.assignee_id
+    elif action is Action.HANDLE:
+        case.handled_at = now
+    elif action is Action.CHECK_FAIL:
+        case.redo_count += 1
+        case.sub_status = "返工"
+    elif action in (Action.CHECK_PASS, Action.CLOSE_UNFIXABLE):
+        case.closed_at = now
+        case.closed_on_time = _closed_on_time(case, now, calendar, settings)
+        case.sub_status = ""
+    elif action is Action.SELF_HANDLE:
+        if not case.category.self_handle:
+            raise Forbidden(f"{case.category.name} may not be self-handled", code="self_handle_not_allowed")
+        if case.severity == "serious":
+            raise Forbidden("serious matters may not be self-handled", code="self_handle_not_allowed")
+        if actor.user_id is None or case.reported_by_id != actor.user_id:
+            raise Forbidden("only the reporting grid worker may self-handle a case", code="self_handle_not_allowed")
+        has_photo = any(f.content_type.startswith("image/") for f in files)
+        if not has_photo:
+            raise ValidationFailed("self-handling needs a photo as evidence", code="evidence_required")
+        case.registered_at = case.dispatched_at = case.accepted_at = case.handled_at = case.closed_at = now
+        case.responsible_unit_id = case.unit_id
+        case.closed_on_time = True
+        case.accepted_on_time = True
+        case.sub_status = "自行处置"
+    elif action is Action.MERGE:
+        master = _merge_master(session, case, master_number, actor=actor)
+        case.master_id = master.id
+        case.closed_at = now
+        extra["master"] = master.number
+        _add_step(
+            session,
+            master,
+            "note",
+            CaseStatus(master.status),
+            CaseStatus(master.status),
+            actor,
+            now,
+            note=f"并入重复件 {case.number}",
+            data={"duplicate": case.number},
+        )
+    elif action is Action.REVISIT:
+        case.satisfaction = Satisfaction(outcome).value
+        case.revisited_at = now
+        if outcome == Satisfaction.UNSATISFIED:
+            case.redo_count += 1
+            case.sub_status = "发回重办"
+            case.closed_at = None
+            case.closed_on_time = None
+            case.satisfaction = Satisfaction.UNSATISFIED.value
+    elif action is Action.REGISTER:
+        case.registered_at = now
+    elif action is Action.NOTE and case.master_id is not None:
+        master = session.get(Case, case.master_id)
+        if master is not None:
+            _add_step(
+                session,
+                master,
+                "note",
+                CaseStatus(master.status),
+                CaseStatus(master.status),
+                actor,
+                now,
+                note=f"（来自重复件 {case.number}）{note}",
+                data={"forwarded_from": case.number},
+            )
+    if row.duty is Duty.HANDLE and case.first_response_at is None and action is not Action.RETURN:
+        case.first_response_at = now
+
+    # clocks: a new step (or a new round of the same step) starts a new clock
+    new_step = CLOCK_OF.get(target)
+    restart = action in (Action.REDISPATCH, Action.CHECK_FAIL, Action.REVISIT, Action.DISPATCH)
+    ended: tuple[str, float, datetime | None, bool | None] | None = None
+    if old_step is not None and (new_step is None or new_step.value != old_step or restart) and row.target:
+        started = case.step_started_at or now
+        ended = (
+            old_step,
+            (now - started).total_seconds(),
+            case.step_due_at,
+            now <= case.step_due_at if case.step_due_at else None,
+        )
+        if ended[3] is False:
+            case.is_overdue = True
+    case.status = target.value
+    case.is_open = target in OPEN_STATUSES
+    if row.target is not None:
+        if new_step is None:
+            clocks.stop_clock(case)
+        elif new_step.value != old_step or restart:
+            clocks.start_clock(case, new_step, now=now, calendar=calendar, settings=settings)
+    case.updated_at = now
+    step = _add_step(
+        session,
+        case,
+        action.value,
+        status,
+        target,
+        actor,
+        now,
+        note=note.strip(),
+        unit_id=unit_id,
+        data={**extra, **({"outcome": outcome} if outcome else {})},
+        clock=ended,
+    )
+    _store_files(session, case, step.seq, files, now)
+    record(
+        session,
+        actor=actor,
+        action=f"case.{action.value}",
+        now=now,
+        object_type="case",
+        object_id=case.number,
+        details={"from": status.value, "to": target.value, **extra, **({"outcome": outcome} if outcome else {})},
+    )
+    events.publish(session, _event(_ACTION_EVENT[action], case, actor, now, action=action.value, **extra))
+    _notify_after(session, case, action, actor, now, old_seq=old_seq)
+    _maybe_level_up(session, settings, case, actor=actor, now=now)
+    return case
+
+
+def _unit_code(session: Session, unit_id: int | None) -> str | None:
+    unit = session.get(OrgUnit, unit_id) if unit_id is not None else None
+    return unit.code if unit is not None else None
+
+
+def _dispatch_target(session: Session, case: Case, unit_code: str | None) -> int:
+    if unit_code:
+        unit = session.scalars(select(OrgUnit).where(OrgUnit.code == unit_code.strip())).first()
+        if unit is None or not unit.is_active:
+            raise ValidationFailed(f"no active unit {unit_code!r}", code="unknown_unit")
+        return unit.id
+    if case.suggested_unit_id is None:
+        raise ValidationFailed("no unit could be routed for this case; choose one", code="unit_required")
+    return case.suggested_unit_id
+
+
+def _assignee(session: Session, username: str | None, unit_id: int) -> int | None:
+    if not username:
+        return None
+    user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    if user is None or not user.is_active:
+        raise ValidationFailed(f"no active account {username!r}", code="unknown_user")
+    path = _unit_path(session, unit_id) or ""
+    own = _unit_path(session, user.unit_id) or ""
+    if not own.startswith(path):
+        raise ValidationFailed(f"{username} is not in the unit the case is dispatched to", code="assignee_outside_unit")
+    return user.id
+
+
+def _merge_master(session: Session, case: Case, master_number: str | None, *, actor: Principal) -> Case:
+    if not master_number:
+        raise ValidationFailed("name the master case to merge into", code="master_required")
+    master = get_case(session, master_number, actor=actor)
+    while master.master_id is not None:  # merge into the root of a chain
+        parent = session.get(Case, master.master_id)
+        if parent is None:
+            break
+        master = parent
+    if master.id == case.id:
+        raise ValidationFailed("a case cannot be merged into itself", code="merge_self")
+    if not master.is_open and master.status not in (CaseStatus.CLOSED_FIXED, CaseStatus.CLOSED_UNFIXABLE):
+        raise Conflict(f"{master.number} is {master.status}; merge into an open case", code="master_closed")
+    return master
+
+
+def _closed_on_time(case: Case, now: datetime, calendar: Any, settings: Settings) -> bool:
+    if case.handle_due_at is None:
+        return True
+    check = clocks.limit_for(case.category, Step.CHECK, case.severity, settings)
+    return bool(now <= calendar.add(case.handle_due_at, check))
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def users_with(session: Session, unit_id: int | None, permission: Permission, *, below: bool = False) -> list[User]:
+    """Active accounts of a unit (or its subtree) holding a permission."""
+    if unit_id is None:
+        return []
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None:
+        return []
+    stmt = select(User)
+    stmt = stmt.join(OrgUnit, OrgUnit.id == User.unit_id).where(User.is_active.is_(True))
+    stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True) if below else User.unit_id == unit_id)
+    out = []
+    seen: set[int] = set()
+    for user in session.scalars(stmt):
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        if any(permission.value in (ur.role.permissions or []) for ur in user.grants):
+            out.append(user)
+    return out
+
+
+def notify(session: Session, users: Sequence[User], case: Case, kind: str, message: str, now: datetime) -> int:
+    """Write one inbox message per account."""
+    for user in users:
+        session.add(InboxMessage(user_id=user.id, case_id=case.id, kind=kind, message=message[:400], created_at=now))
+    return len(users)
+
+
+def _notify_after(
+    session: Session, case: Case, action: Action, actor: Principal, now: datetime, *, old_seq: int
+) -> None:
+    label = ACTION_LABELS_ZH[action]
+    text = f"{case.number} {case.title}：{label}"
+    if action in (Action.DISPATCH, Action.REDISPATCH, Action.CHECK_FAIL, Action.URGE, Action.SUPERVISE) or (
+        action is Action.REVISIT and case.status == CaseStatus.REWORK
+    ):
+        targets = users_with(session, case.responsible_unit_id, Permission.CASE_HANDLE)
+        if case.assignee_id is not None:
+            assignee = session.get(User, case.assignee_id)
+            if assignee is not None and assignee not in targets:
+                targets.append(assignee)
+        notify(session, targets, case, action.value, text, now)
+    elif action is Action.RETURN:
+        notify(
+            session,
+            users_with(session, case.suggested_unit_id or case.unit_id, Permission.CASE_REGISTER),
+            case,
+            "return",
+            text,
+            now,
+        )
+    elif action is Action.HANDLE:
+        reporter = session.get(User, case.reported_by_id) if case.reported_by_id else None
+        checkers = [reporter] if reporter is not None and Permission.CASE_CHECK.value in _perms(reporter) else []
+        checkers = checkers or users_with(session, case.unit_id, Permission.CASE_CHECK)
+        notify(session, checkers, case, "to_check", text, now)
+    if action in (Action.CHECK_PASS, Action.CLOSE_UNFIXABLE, Action.SELF_HANDLE):
+        _inform_reporters(session, case, now)
+
+
+def _perms(user: User) -> set[str]:
+    return {p for ur in user.grants for p in (ur.role.permissions or [])}
+
+
+def _inform_reporters(session: Session, case: Case, now: datetime) -> None:
+    """Tell the reporter of the case and of every merged duplicate that it is closed (inbox or SMS)."""
+    from pingan.config import get_settings
+
+    settings = get_settings()
+    template = (case.category.reply_templates or {}).get(case.status) or "您反映的问题（{number}）已办结。"
+    for c in [case, *duplicates_of(session, case)]:
+        text = _fill(template, c, case)
+        if c.reported_by_id is not None:
+            session.add(
+                InboxMessage(user_id=c.reported_by_id, case_id=c.id, kind="closed", message=text, created_at=now)
+            )
+        if c.reporter_phone_enc is not None and settings.case_sms_adapter != "none":
+            try:
+                phone = settings.field_cipher().decrypt(c.reporter_phone_enc)
+            except Exception as exc:  # a key-ring problem must not block closing the case
+                log.warning("cannot decrypt the reporter phone of %s: %s", c.number, exc)
+                continue
+            events.sms().send(phone, text)
+
+
+def _fill(template: str, case: Case, master: Case) -> str:
+    unit = master.responsible_unit
+    values = {
+        "number": case.number,
+        "category": master.category.name,
+        "unit": unit.name if unit is not None else "",
+        "due": "",
+    }
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+# ---------------------------------------------------------------- 提级督办
+
+
+def fire_once(
+    session: Session, case: Case, kind: str, clock_seq: int, *, now: datetime, fired_by: str, unit_id: int | None = None
+) -> bool:
+    """Insert the escalation row unless it exists; True only for the caller that inserted it (exactly once)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(CaseEscalation)
+        .values(
+            case_id=case.id,
+            kind=kind,
+            clock_seq=clock_seq,
+            step=case.clock_step,
+            fired_at=now,
+            fired_by=fired_by,
+            unit_id=unit_id,
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "kind", "clock_seq"])
+        .returning(CaseEscalation.id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def _maybe_level_up(session: Session, settings: Settings, case: Case, *, actor: Principal, now: datetime) -> None:
+    if not needs_level_up(
+        redo_count=case.redo_count,
+        decline_count=case.decline_count,
+        redo_limit=settings.case_redo_limit,
+        decline_limit=settings.case_decline_limit,
+    ):
+        return
+    level = max(case.redo_count // settings.case_redo_limit, case.decline_count // settings.case_decline_limit)
+    while case.escalation_level < level:
+        next_level = case.escalation_level + 1
+        base = case.responsible_unit_id or case.suggested_unit_id or case.unit_id
+        chain = unit_chain(session, base)
+        up = chain[min(next_level, len(chain) - 1)] if chain else None
+        if not fire_once(
+            session, case, "level_up", next_level, now=now, fired_by=actor.label, unit_id=up.id if up else None
+        ):
+            case.escalation_level = next_level
+            continue
+        case.escalation_level = next_level
+        reason = (
+            f"重办 {case.redo_count} 次"
+            if case.redo_count >= settings.case_redo_limit
+            else f"{case.decline_count} 个单位退回"
+        )
+        note = f"提级督办至{up.name if up else '上级'}（{reason}）"
+        _add_step(
+            session,
+            case,
+            Action.ESCALATE.value,
+            CaseStatus(case.status),
+            CaseStatus(case.status),
+            SYSTEM,
+            now,
+            note=note,
+            unit_id=up.id if up else None,
+            data={"level": next_level, "reason": reason},
+        )
+        record(
+            session,
+            actor=SYSTEM,
+            action="case.escalate",
+            now=now,
+            object_type="case",
+            object_id=case.number,
+            details={"level": next_level, "unit": up.code if up else None, "reason": reason},
+        )
+        if up is not None:
+            notify(
+                session,
+                users_with(session, up.id, Permission.CASE_SUPERVISE),
+                case,
+                "escalate",
+                f"{case.number} {note}",
+                now,
+            )
+        events.publish(session, _event("case.escalated", case, SYSTEM, now, level=next_level))
