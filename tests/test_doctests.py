@@ -21,6 +21,10 @@ MODULES = [
     "pingan.fleet.seasons",
     "pingan.fleet.checklists",
     "pingan.demo.people",
+    "pingan.cases.workflow",
+    "pingan.cases.sla",
+    "pingan.cases.routing",
+    "pingan.cases.kpi",
 ]
 
 

@@ -33,7 +33,7 @@ from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
 from pingan.org.endpoints import router as org_router
 from pingan.people.endpoints import router as people_router
-from pingan.web import fleet_pages, grid_pages, pages
+from pingan.web import case_pages, fleet_pages, grid_pages, pages
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(grid_pages.router)
     app.include_router(fleet_pages.router)
+    app.include_router(case_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.middleware("http")(pages.page_middleware)
     return app

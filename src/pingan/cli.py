@@ -175,6 +175,11 @@ def seed_demo_registry(session: Session, settings: Settings, *, scale: str) -> s
     if not fleet_loaded(session):
         fleet = load_fleet(session, settings, now=now)
         parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in fleet.items()))
+    from pingan.demo.cases import cases_loaded, load_cases
+
+    if not cases_loaded(session):
+        seeded = load_cases(session, settings, scale=scale, now=now)
+        parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in seeded.items()))
     added = top_up_people(session, settings, scale=scale, now=now)
     parts.append(", ".join(f"{v} {k}" for k, v in added.items()) if added else "people register already at scale")
     return "; ".join(parts)
