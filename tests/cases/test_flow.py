@@ -124,7 +124,7 @@ def test_three_units_declining_escalate(hub: Hub) -> None:
     hub.cmd.act(number, "redispatch", unit_code="ZS-CG")
     d = hub.cg.act(number, "return", note="仍非本局职责")
     assert d["decline_count"] == 3 and d["escalation_level"] == 1
-    assert "3 个单位退回" in [s for s in d["timeline"] if s["action"] == "escalate"][0]["note"]
+    assert "3 个单位退回" in next(s for s in d["timeline"] if s["action"] == "escalate")["note"]
 
 
 def test_duplicate_is_offered_merged_and_every_reporter_told_on_close(hub: Hub) -> None:
