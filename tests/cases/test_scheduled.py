@@ -164,7 +164,7 @@ def test_two_scheduler_processes_on_postgresql_fire_each_escalation_exactly_once
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=180) for p in procs]
-    for p, (out, err) in zip(procs, outputs, strict=True):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err.decode()
     fired = [json.loads(line)["fired"] for out, _ in outputs for line in out.decode().splitlines()]
     total_fired = sum(sum(f.values()) for f in fired)
