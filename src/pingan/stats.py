@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditEntry
 from pingan.auth.models import ApiToken, Role, User, WebSession
+from pingan.cases.models import Case
 from pingan.fleet.models import Alert, AlertStatus, Cadre, CadreLink, RectificationTask, TaskStatus, Vessel, VesselGroup
 from pingan.grids.models import AdminArea, Island, LandGrid, MobileGrid, SeaGrid, SeaGridFamily, TeamMember
 from pingan.org.models import OrgUnit
@@ -66,6 +67,9 @@ register(
     ),
     N_("Vessels without a cadre"),
 )
+register("cases", _count(Case.id), N_("Cases"))
+register("cases_open", _count(Case.id, Case.is_open.is_(True)), N_("Open cases"))
+register("cases_overdue", _count(Case.id, Case.is_open.is_(True), Case.is_overdue.is_(True)), N_("Overdue open cases"))
 register(
     "open_rectifications",
     _count(RectificationTask.id, RectificationTask.status == TaskStatus.OPEN),
