@@ -52,15 +52,37 @@ class Caller:
         return dict(r.json())
 
 
-@dataclass
+USERS = {
+    "gw": ("gw_wu", "330903001001", ["grid_worker"]),
+    "cmd": ("cmd_chen", "ZS-SZ", ["commander"]),
+    "sjm": ("sjm_zhao", "330903001", ["township_leader"]),
+    "cg": ("cg_li", "ZS-CG", ["dept_officer"]),
+    "taohua": ("taohua_sun", "330903102", ["township_leader"]),
+    "vol": ("vol_zheng", "330903001001", ["volunteer"]),
+}
+
+
 class Hub:
-    gw: Caller
-    cmd: Caller
-    sjm: Caller
-    cg: Caller
-    taohua: Caller
-    vol: Caller
-    db: Session
+    """The test world; each role's account is created and signed in on first use (password hashing is slow)."""
+
+    def __init__(self, app: Any, db: Session, make_user: Callable[..., Any]) -> None:
+        self.app = app
+        self.db = db
+        self._make_user = make_user
+        self._callers: dict[str, Caller] = {}
+
+    def __getattr__(self, role: str) -> Caller:
+        if role not in USERS:
+            raise AttributeError(role)
+        if role not in self._callers:
+            username, unit, roles = USERS[role]
+            self._make_user(username, unit, roles)
+            if role == "gw":
+                link_grid_worker(self.db, username, ["330903001001001"], now=SEED_TIME)
+                self.db.commit()
+            client = new_client(self.app)
+            self._callers[role] = Caller(client, sign_in(client, username), username)
+        return self._callers[role]
 
     def case(self, number: str) -> Case:
         self.db.expire_all()
@@ -76,28 +98,4 @@ class Hub:
 @pytest.fixture
 def hub(app, db: Session, make_user: Callable[..., Any], make_grid: Callable[..., Any]) -> Hub:  # type: ignore[no-untyped-def]
     make_grid("330903001001", 1, GRID_SW)
-    users = {
-        "gw_wu": ("330903001001", ["grid_worker"]),
-        "cmd_chen": ("ZS-SZ", ["commander"]),
-        "sjm_zhao": ("330903001", ["township_leader"]),
-        "cg_li": ("ZS-CG", ["dept_officer"]),
-        "taohua_sun": ("330903102", ["township_leader"]),
-        "vol_zheng": ("330903001001", ["volunteer"]),
-    }
-    for name, (unit, roles) in users.items():
-        make_user(name, unit, roles)
-    link_grid_worker(db, "gw_wu", ["330903001001001"], now=SEED_TIME)
-    db.commit()
-    callers = {}
-    for name in users:
-        c = new_client(app)
-        callers[name] = Caller(c, sign_in(c, name), name)
-    return Hub(
-        callers["gw_wu"],
-        callers["cmd_chen"],
-        callers["sjm_zhao"],
-        callers["cg_li"],
-        callers["taohua_sun"],
-        callers["vol_zheng"],
-        db,
-    )
+    return Hub(app, db, make_user)

@@ -28,6 +28,7 @@ def to_handled(hub: Hub, number: str) -> None:
 
 
 def test_normal_path_from_report_to_return_visit(hub: Hub) -> None:
+    assert hub.sjm.username == "sjm_zhao"  # the township's handler has an account before the dispatch
     out = hub.gw.report()
     case = out["case"]
     number = case["number"]

@@ -25,7 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pingan.auth import models as _auth_models  # noqa: F401 - FK targets (app_user) must be registered
 from pingan.db import Base, UTCDateTime
+from pingan.grids import models as _grid_models  # noqa: F401 - FK targets (land_grid, sea_grid)
 from pingan.org.models import OrgUnit
 
 

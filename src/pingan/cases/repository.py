@@ -156,3 +156,8 @@ def unit_chain(session: Session, unit_id: int | None) -> list[OrgUnit]:
 def window_start(now: datetime, hours: float) -> datetime:
     """``now`` minus a window in hours."""
     return now - timedelta(hours=hours)
+
+
+def duplicates_of(session: Session, case: Case) -> list[Case]:
+    """Cases merged into ``case``."""
+    return list(session.scalars(select(Case).where(Case.master_id == case.id).order_by(Case.id)))

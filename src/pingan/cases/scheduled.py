@@ -24,8 +24,10 @@ from pingan.audit.service import record
 from pingan.auth.policy import Permission
 from pingan.auth.principal import SYSTEM
 from pingan.cases import events
+from pingan.cases.escalation import fire_once
 from pingan.cases.models import Case, CaseEscalation
-from pingan.cases.service import _add_step, _event, fire_once, notify, users_with
+from pingan.cases.notify import notify, users_with
+from pingan.cases.steps import add_step, case_event
 from pingan.cases.workflow import CaseStatus
 from pingan.config import Settings
 from pingan.kit.clock import utcnow
@@ -96,7 +98,7 @@ def _apply(session: Session, case: Case, kind: str, now: datetime, worker: str) 
     if case.responsible_unit_id is None:  # waiting for 立案/派遣: tell who registers
         targets = users_with(session, case.suggested_unit_id or case.unit_id, Permission.CASE_REGISTER)
     step_note = f"{label}（{case.clock_step or ''}）"
-    _add_step(
+    add_step(
         session,
         case,
         action,
@@ -118,7 +120,7 @@ def _apply(session: Session, case: Case, kind: str, now: datetime, worker: str) 
         object_id=case.number,
         details={"step": case.clock_step, "clock_seq": case.clock_seq, "worker": worker},
     )
-    events.publish(session, _event(f"case.{kind}", case, SYSTEM, now, step=case.clock_step))
+    events.publish(session, case_event(f"case.{kind}", case, SYSTEM, now, step=case.clock_step))
     case.updated_at = now
 
 

@@ -7,7 +7,6 @@ notifies assignees, and publishes a past-tense domain event for after the commit
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -15,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,11 +23,15 @@ from pingan.auth.policy import Permission
 from pingan.auth.principal import SYSTEM, Principal
 from pingan.cases import clocks, events
 from pingan.cases.catalog import RoutingRule
-from pingan.cases.models import Case, CaseCategory, CaseEscalation, CaseFile, CaseNumberSeq, CaseStep, InboxMessage
-from pingan.cases.repository import case_scope, nearby_open_cases, unit_chain, window_start
+from pingan.cases.duplicates import Duplicate, find_duplicates
+from pingan.cases.escalation import maybe_level_up
+from pingan.cases.files import Upload, check_files, files_of, store_files
+from pingan.cases.models import Case, CaseCategory, CaseNumberSeq, CaseStep
+from pingan.cases.notify import notify_after
+from pingan.cases.repository import case_scope, duplicates_of, unit_chain
 from pingan.cases.routing import UnitRef, route
+from pingan.cases.steps import add_step, case_event
 from pingan.cases.workflow import (
-    ACTION_LABELS_ZH,
     AUTO_DISPATCH,
     AUTO_REGISTER,
     CLOCK_OF,
@@ -42,7 +44,6 @@ from pingan.cases.workflow import (
     Satisfaction,
     Step,
     TransitionRefused,
-    needs_level_up,
     plan,
 )
 from pingan.config import Settings
@@ -52,6 +53,22 @@ from pingan.grids.service import locator
 from pingan.kit.clock import to_local
 from pingan.kit.masking import mask_mobile
 from pingan.org.models import OrgUnit
+
+__all__ = [  # the names other packages use, some of which live in the modules split out of this one
+    "DUTY_PERMISSION",
+    "Duplicate",
+    "IntakeData",
+    "IntakeResult",
+    "Upload",
+    "duplicates_of",
+    "files_of",
+    "find_duplicates",
+    "get_case",
+    "intake",
+    "next_number",
+    "timeline",
+    "transition",
+]
 
 DUTY_PERMISSION: dict[Duty, Permission] = {
     Duty.REPORT: Permission.CASE_REPORT,
@@ -65,20 +82,9 @@ DUTY_PERMISSION: dict[Duty, Permission] = {
 # Channels a person reports through; the others are machine channels and need case.intake.
 PERSON_CHANNELS = frozenset({Channel.GRID_WORKER, Channel.PUBLIC, Channel.COMPLAINT, Channel.OPEN311})
 log = logging.getLogger(__name__)
-ALLOWED_FILE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
-MAX_FILES = 9
 
 
 # ---------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file sent with a report or an action."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @dataclass
@@ -102,16 +108,6 @@ class IntakeData:
     attributes: dict[str, Any] = field(default_factory=dict)
     files: Sequence[Upload] = ()
     reported_at: datetime | None = None  # when the channel received it (hotline order time); default now
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """An open case that may be the same matter."""
-
-    case: Case
-    distance_m: float
-    similarity: float  # 0–100 (text)
-    score: float  # rank: similarity weighted by nearness
 
 
 @dataclass
@@ -154,16 +150,6 @@ def timeline(session: Session, case: Case) -> list[CaseStep]:
     return list(session.scalars(select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.seq)))
 
 
-def files_of(session: Session, case: Case) -> list[CaseFile]:
-    """The case's files (metadata and bytes)."""
-    return list(session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)))
-
-
-def duplicates_of(session: Session, case: Case) -> list[Case]:
-    """Cases merged into ``case``."""
-    return list(session.scalars(select(Case).where(Case.master_id == case.id).order_by(Case.id)))
-
-
 def reporter_phone_masked(settings: Settings, case: Case) -> str | None:
     """The reporter's phone, masked (never in clear outside a reveal)."""
     if case.reporter_phone_enc is None:
@@ -187,42 +173,6 @@ def next_number(session: Session, settings: Settings, now: datetime) -> str:
     else:
         seq = session.execute(select(CaseNumberSeq.last).where(CaseNumberSeq.year == year)).scalar_one()
     return f"{settings.case_number_prefix}-{year}-{seq:06d}"
-
-
-# ---------------------------------------------------------------- files
-
-
-def _check_files(files: Sequence[Upload], settings: Settings) -> None:
-    if len(files) > MAX_FILES:
-        raise ValidationFailed(f"at most {MAX_FILES} files per step", code="too_many_files")
-    for f in files:
-        if f.content_type not in ALLOWED_FILE_TYPES:
-            raise ValidationFailed(
-                f"{f.filename}: type {f.content_type} not accepted (JPEG, PNG, WebP, GIF or PDF)", code="bad_file_type"
-            )
-        if not f.data:
-            raise ValidationFailed(f"{f.filename}: empty file", code="empty_file")
-        if len(f.data) > settings.case_max_file_bytes:
-            raise ValidationFailed(
-                f"{f.filename}: {len(f.data)} bytes is over the limit of {settings.case_max_file_bytes}",
-                code="file_too_large",
-            )
-
-
-def _store_files(session: Session, case: Case, step_seq: int, files: Sequence[Upload], now: datetime) -> None:
-    for f in files:
-        session.add(
-            CaseFile(
-                case_id=case.id,
-                step_seq=step_seq,
-                filename=f.filename[:200] or "file",
-                content_type=f.content_type,
-                size=len(f.data),
-                sha256=hashlib.sha256(f.data).hexdigest(),
-                data=f.data,
-                created_at=now,
-            )
-        )
 
 
 # ---------------------------------------------------------------- intake
@@ -279,7 +229,7 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
     if len(description) > 4000:
         raise ValidationFailed("the description is limited to 4,000 characters", code="description_too_long")
     _clean_location(data)
-    _check_files(data.files, settings)
+    check_files(data.files, settings)
     category = category_by_code(session, data.category_code)
     priority = Priority(data.priority or category.default_priority)
     if data.severity is not None and data.severity not in ("minor", "general", "serious"):
@@ -327,8 +277,8 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
     clocks.start_clock(case, Step.REGISTER, now=now, calendar=calendar, settings=settings)
     session.add(case)
     session.flush()
-    step = _add_step(session, case, "report", None, CaseStatus.RECEIVED, actor, now, note=description[:200])
-    _store_files(session, case, step.seq, data.files, now)
+    step = add_step(session, case, "report", None, CaseStatus.RECEIVED, actor, now, note=description[:200])
+    store_files(session, case, step.seq, data.files, now)
     record(
         session,
         actor=actor,
@@ -338,7 +288,7 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
         object_id=case.number,
         details={"channel": channel.value, "category": category.code, "external_ref": data.external_ref},
     )
-    events.publish(session, _event("case.reported", case, actor, now))
+    events.publish(session, case_event("case.reported", case, actor, now))
     dups = find_duplicates(session, case, now=now)
     if channel in AUTO_REGISTER:
         transition(session, settings, case, Action.REGISTER, actor=SYSTEM, now=now, note="渠道已受理，自动立案")
@@ -353,117 +303,6 @@ def _minutes(n: int) -> Any:
     from datetime import timedelta
 
     return timedelta(minutes=n)
-
-
-# ---------------------------------------------------------------- duplicates (并单)
-
-
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dphi = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
-
-
-def find_duplicates(session: Session, case: Case, *, now: datetime, limit: int = 5) -> list[Duplicate]:
-    """Open cases of the same category within the category's radius and window, ranked by text similarity."""
-    if case.lon is None or case.lat is None:
-        return []
-    cat = case.category
-    found: list[Duplicate] = []
-    for other in nearby_open_cases(
-        session,
-        category_id=cat.id,
-        lon=case.lon,
-        lat=case.lat,
-        radius_m=cat.duplicate_radius_m,
-        since=window_start(now, cat.duplicate_window_h),
-        exclude_id=case.id,
-    ):
-        if other.lon is None or other.lat is None:
-            continue
-        d = _distance_m(case.lon, case.lat, other.lon, other.lat)
-        if d > cat.duplicate_radius_m:
-            continue
-        sim = float(fuzz.token_set_ratio(_chars(case.description), _chars(other.description)))
-        score = sim * (1.0 - 0.5 * d / cat.duplicate_radius_m)
-        found.append(Duplicate(other, round(d, 1), round(sim, 1), round(score, 1)))
-    found.sort(key=lambda x: (-x.score, x.distance_m))
-    return found[:limit]
-
-
-def _chars(text: str) -> str:
-    """Chinese text as space-separated characters (and Latin words), so token-set similarity works on it."""
-    out: list[str] = []
-    word = ""
-    for ch in text.lower():
-        if ch.isascii() and ch.isalnum():
-            word += ch
-            continue
-        if word:
-            out.append(word)
-            word = ""
-        if not ch.isspace() and ch.isalnum():
-            out.append(ch)
-    if word:
-        out.append(word)
-    return " ".join(out)
-
-
-# ---------------------------------------------------------------- the one door
-
-
-def _event(kind: str, case: Case, actor: Principal, now: datetime, **data: Any) -> events.CaseEvent:
-    unit = case.responsible_unit
-    return events.CaseEvent(
-        kind=kind,
-        number=case.number,
-        at=now,
-        status=case.status,
-        unit_code=unit.code if unit is not None else None,
-        actor=actor.label,
-        data=data,
-    )
-
-
-def _add_step(
-    session: Session,
-    case: Case,
-    action: str,
-    from_status: CaseStatus | None,
-    to_status: CaseStatus,
-    actor: Principal,
-    now: datetime,
-    *,
-    note: str = "",
-    unit_id: int | None = None,
-    data: dict[str, Any] | None = None,
-    clock: tuple[str, float, datetime | None, bool | None] | None = None,
-    public: bool = True,
-) -> CaseStep:
-    last = session.scalars(
-        select(CaseStep.seq).where(CaseStep.case_id == case.id).order_by(CaseStep.seq.desc()).limit(1)
-    ).first()
-    step = CaseStep(
-        case_id=case.id,
-        seq=(last or 0) + 1,
-        action=action,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        unit_id=unit_id,
-        at=now,
-        note=note,
-        data=data or {},
-        public=public,
-    )
-    if clock is not None:
-        step.step, step.step_seconds, step.due_at, step.met = clock
-    session.add(step)
-    session.flush()
-    return step
 
 
 _ACTION_EVENT = {
@@ -538,7 +377,7 @@ def transition(
     actor.require(DUTY_PERMISSION[row.duty])
     if row.duty is Duty.HANDLE and not _holds_case(session, actor, case):
         raise Forbidden("this case is not dispatched to your unit", code="not_your_case")
-    _check_files(files, settings)
+    check_files(files, settings)
     calendar = clocks.work_calendar(session, settings)
     old_step, old_seq = case.clock_step, case.clock_seq
     target = row.target or status
@@ -597,7 +436,7 @@ def transition(
         case.master_id = master.id
         case.closed_at = now
         extra["master"] = master.number
-        _add_step(
+        add_step(
             session,
             master,
             "note",
@@ -622,7 +461,7 @@ def transition(
     elif action is Action.NOTE and case.master_id is not None:
         master = session.get(Case, case.master_id)
         if master is not None:
-            _add_step(
+            add_step(
                 session,
                 master,
                 "note",
@@ -658,7 +497,7 @@ def transition(
         elif new_step.value != old_step or restart:
             clocks.start_clock(case, new_step, now=now, calendar=calendar, settings=settings)
     case.updated_at = now
-    step = _add_step(
+    step = add_step(
         session,
         case,
         action.value,
@@ -671,7 +510,7 @@ def transition(
         data={**extra, **({"outcome": outcome} if outcome else {})},
         clock=ended,
     )
-    _store_files(session, case, step.seq, files, now)
+    store_files(session, case, step.seq, files, now)
     record(
         session,
         actor=actor,
@@ -681,9 +520,9 @@ def transition(
         object_id=case.number,
         details={"from": status.value, "to": target.value, **extra, **({"outcome": outcome} if outcome else {})},
     )
-    events.publish(session, _event(_ACTION_EVENT[action], case, actor, now, action=action.value, **extra))
-    _notify_after(session, case, action, actor, now, old_seq=old_seq)
-    _maybe_level_up(session, settings, case, actor=actor, now=now)
+    events.publish(session, case_event(_ACTION_EVENT[action], case, actor, now, action=action.value, **extra))
+    notify_after(session, case, action, actor, now, old_seq=old_seq)
+    maybe_level_up(session, settings, case, actor=actor, now=now)
     return case
 
 
@@ -737,192 +576,3 @@ def _closed_on_time(case: Case, now: datetime, calendar: Any, settings: Settings
         return True
     check = clocks.limit_for(case.category, Step.CHECK, case.severity, settings)
     return bool(now <= calendar.add(case.handle_due_at, check))
-
-
-# ---------------------------------------------------------------- notifications
-
-
-def users_with(session: Session, unit_id: int | None, permission: Permission, *, below: bool = False) -> list[User]:
-    """Active accounts of a unit (or its subtree) holding a permission."""
-    if unit_id is None:
-        return []
-    unit = session.get(OrgUnit, unit_id)
-    if unit is None:
-        return []
-    stmt = select(User)
-    stmt = stmt.join(OrgUnit, OrgUnit.id == User.unit_id).where(User.is_active.is_(True))
-    stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True) if below else User.unit_id == unit_id)
-    out = []
-    seen: set[int] = set()
-    for user in session.scalars(stmt):
-        if user.id in seen:
-            continue
-        seen.add(user.id)
-        if any(permission.value in (ur.role.permissions or []) for ur in user.grants):
-            out.append(user)
-    return out
-
-
-def notify(session: Session, users: Sequence[User], case: Case, kind: str, message: str, now: datetime) -> int:
-    """Write one inbox message per account."""
-    for user in users:
-        session.add(InboxMessage(user_id=user.id, case_id=case.id, kind=kind, message=message[:400], created_at=now))
-    return len(users)
-
-
-def _notify_after(
-    session: Session, case: Case, action: Action, actor: Principal, now: datetime, *, old_seq: int
-) -> None:
-    label = ACTION_LABELS_ZH[action]
-    text = f"{case.number} {case.title}：{label}"
-    if action in (Action.DISPATCH, Action.REDISPATCH, Action.CHECK_FAIL, Action.URGE, Action.SUPERVISE) or (
-        action is Action.REVISIT and case.status == CaseStatus.REWORK
-    ):
-        targets = users_with(session, case.responsible_unit_id, Permission.CASE_HANDLE)
-        if case.assignee_id is not None:
-            assignee = session.get(User, case.assignee_id)
-            if assignee is not None and assignee not in targets:
-                targets.append(assignee)
-        notify(session, targets, case, action.value, text, now)
-    elif action is Action.RETURN:
-        notify(
-            session,
-            users_with(session, case.suggested_unit_id or case.unit_id, Permission.CASE_REGISTER),
-            case,
-            "return",
-            text,
-            now,
-        )
-    elif action is Action.HANDLE:
-        reporter = session.get(User, case.reported_by_id) if case.reported_by_id else None
-        checkers = [reporter] if reporter is not None and Permission.CASE_CHECK.value in _perms(reporter) else []
-        checkers = checkers or users_with(session, case.unit_id, Permission.CASE_CHECK)
-        notify(session, checkers, case, "to_check", text, now)
-    if action in (Action.CHECK_PASS, Action.CLOSE_UNFIXABLE, Action.SELF_HANDLE):
-        _inform_reporters(session, case, now)
-
-
-def _perms(user: User) -> set[str]:
-    return {p for ur in user.grants for p in (ur.role.permissions or [])}
-
-
-def _inform_reporters(session: Session, case: Case, now: datetime) -> None:
-    """Tell the reporter of the case and of every merged duplicate that it is closed (inbox or SMS)."""
-    from pingan.config import get_settings
-
-    settings = get_settings()
-    template = (case.category.reply_templates or {}).get(case.status) or "您反映的问题（{number}）已办结。"
-    for c in [case, *duplicates_of(session, case)]:
-        text = _fill(template, c, case)
-        if c.reported_by_id is not None:
-            session.add(
-                InboxMessage(user_id=c.reported_by_id, case_id=c.id, kind="closed", message=text, created_at=now)
-            )
-        if c.reporter_phone_enc is not None and settings.case_sms_adapter != "none":
-            try:
-                phone = settings.field_cipher().decrypt(c.reporter_phone_enc)
-            except Exception as exc:  # a key-ring problem must not block closing the case
-                log.warning("cannot decrypt the reporter phone of %s: %s", c.number, exc)
-                continue
-            events.sms().send(phone, text)
-
-
-def _fill(template: str, case: Case, master: Case) -> str:
-    unit = master.responsible_unit
-    values = {
-        "number": case.number,
-        "category": master.category.name,
-        "unit": unit.name if unit is not None else "",
-        "due": "",
-    }
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return template
-
-
-# ---------------------------------------------------------------- 提级督办
-
-
-def fire_once(
-    session: Session, case: Case, kind: str, clock_seq: int, *, now: datetime, fired_by: str, unit_id: int | None = None
-) -> bool:
-    """Insert the escalation row unless it exists; True only for the caller that inserted it (exactly once)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(CaseEscalation)
-        .values(
-            case_id=case.id,
-            kind=kind,
-            clock_seq=clock_seq,
-            step=case.clock_step,
-            fired_at=now,
-            fired_by=fired_by,
-            unit_id=unit_id,
-        )
-        .on_conflict_do_nothing(index_elements=["case_id", "kind", "clock_seq"])
-        .returning(CaseEscalation.id)
-    )
-    return session.execute(stmt).first() is not None
-
-
-def _maybe_level_up(session: Session, settings: Settings, case: Case, *, actor: Principal, now: datetime) -> None:
-    if not needs_level_up(
-        redo_count=case.redo_count,
-        decline_count=case.decline_count,
-        redo_limit=settings.case_redo_limit,
-        decline_limit=settings.case_decline_limit,
-    ):
-        return
-    level = max(case.redo_count // settings.case_redo_limit, case.decline_count // settings.case_decline_limit)
-    while case.escalation_level < level:
-        next_level = case.escalation_level + 1
-        base = case.responsible_unit_id or case.suggested_unit_id or case.unit_id
-        chain = unit_chain(session, base)
-        up = chain[min(next_level, len(chain) - 1)] if chain else None
-        if not fire_once(
-            session, case, "level_up", next_level, now=now, fired_by=actor.label, unit_id=up.id if up else None
-        ):
-            case.escalation_level = next_level
-            continue
-        case.escalation_level = next_level
-        reason = (
-            f"重办 {case.redo_count} 次"
-            if case.redo_count >= settings.case_redo_limit
-            else f"{case.decline_count} 个单位退回"
-        )
-        note = f"提级督办至{up.name if up else '上级'}（{reason}）"
-        _add_step(
-            session,
-            case,
-            Action.ESCALATE.value,
-            CaseStatus(case.status),
-            CaseStatus(case.status),
-            SYSTEM,
-            now,
-            note=note,
-            unit_id=up.id if up else None,
-            data={"level": next_level, "reason": reason},
-        )
-        record(
-            session,
-            actor=SYSTEM,
-            action="case.escalate",
-            now=now,
-            object_type="case",
-            object_id=case.number,
-            details={"level": next_level, "unit": up.code if up else None, "reason": reason},
-        )
-        if up is not None:
-            notify(
-                session,
-                users_with(session, up.id, Permission.CASE_SUPERVISE),
-                case,
-                "escalate",
-                f"{case.number} {note}",
-                now,
-            )
-        events.publish(session, _event("case.escalated", case, SYSTEM, now, level=next_level))
