@@ -12,7 +12,12 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("username", "heading", "role_label", "nav"),
     [
-        ("sjm_zhao", "首页", "乡镇（街道）干部", ["首页", "地图", "渔船", "组织机构", "账号管理"]),
+        (
+            "sjm_zhao",
+            "首页",
+            "乡镇（街道）干部",
+            ["首页", "地图", "事件办理", "事件考核", "渔船", "组织机构", "账号管理"],
+        ),
         ("audit_wang", "首页", "审计管理员", ["首页", "审计日志"]),
     ],
 )

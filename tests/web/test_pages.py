@@ -54,8 +54,13 @@ def test_sign_in_form_without_csrf_token_is_refused(client: TestClient, make_use
     [
         ("audit_admin", "ZS-SZ", ["/", "/audit"], "审计管理员"),
         ("sys_admin", "ZS-SZ", ["/", "/map", "/org", "/users", "/api/docs"], "系统管理员"),
-        ("township_leader", "330903001", ["/", "/map", "/fleet", "/org", "/users"], "乡镇（街道）干部"),
-        ("volunteer", "330903001001", ["/"], "平安志愿者"),
+        (
+            "township_leader",
+            "330903001",
+            ["/", "/map", "/cases", "/cases/kpis", "/fleet", "/org", "/users"],
+            "乡镇（街道）干部",
+        ),
+        ("volunteer", "330903001001", ["/", "/cases"], "平安志愿者"),
     ],
 )
 def test_home_page_shows_each_role_only_what_it_may_use(

@@ -95,6 +95,8 @@ def N_(message: str) -> str:
 NAV: tuple[NavItem, ...] = (
     NavItem("/", N_("Home"), None),
     NavItem("/map", N_("Map"), Permission.GRID_READ),
+    NavItem("/cases", N_("Cases"), Permission.CASE_READ),
+    NavItem("/cases/kpis", N_("Case KPIs"), Permission.CASE_KPI),
     NavItem("/fleet", N_("Vessels"), Permission.FLEET_READ),
     NavItem("/org", N_("Organisation"), Permission.ORG_READ),
     NavItem("/users", N_("Accounts"), Permission.USER_READ),
