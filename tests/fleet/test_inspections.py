@@ -139,16 +139,22 @@ def test_closing_a_task_needs_a_note_and_recomputes_the_rating(db: Session) -> N
         inspections.close_task(db, task.id, note="again", actor=OPERATOR, now=NOW)
 
 
-def test_escalation_records_the_intent_without_a_case_number(db: Session) -> None:
+def test_escalation_opens_a_case_on_the_hub_and_keeps_its_number(db: Session) -> None:
+    from pingan.cases.models import Case
+
     vessel = add_vessel(db, "浙普渔10006")
     task = inspections.record_inspection(
         db, vessel.id, answers(OperationType.TRAWL, {"pos.ais": "AIS关机"}), actor=OPERATOR, now=NOW
     ).tasks[0]
     inspections.escalate_task(db, task.id, reason="多次关闭AIS", actor=OPERATOR, now=NOW)
-    assert task.case_number is None and inspections.is_escalated(task)
-    assert "多次关闭AIS" in task.description
+    assert task.case_number is not None and inspections.is_escalated(task)
+    assert "多次关闭AIS" in task.description and task.case_number in task.description
+    case = db.scalars(select(Case).where(Case.number == task.case_number)).one()
+    assert case.channel == "internal_alert" and case.category.code == "3011" and case.status == "registered"
+    assert case.external_ref == f"rectification-{task.id}" and "浙普渔10006" in case.description
+    assert case.suggested_unit_id is not None  # routed 属主: the fisheries enforcement detachment
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "fleet.rectification.escalate")).one()
-    assert entry.object_id == str(task.id) and json.loads(entry.details)["case_number"] is None
+    assert entry.object_id == str(task.id) and json.loads(entry.details)["case_number"] == task.case_number
     with pytest.raises(Conflict):
         inspections.escalate_task(db, task.id, reason="再次", actor=OPERATOR, now=NOW)
 

@@ -13,7 +13,7 @@ Services flush and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, func, select
@@ -23,6 +23,7 @@ from pingan.audit import service as audit
 from pingan.auth.policy import Permission
 from pingan.auth.principal import Principal
 from pingan.auth.repository import scope_filter
+from pingan.config import Settings
 from pingan.errors import Conflict, NotFound, ValidationFailed
 from pingan.fleet.checklists import checklist_for, checklist_name, item_map
 from pingan.fleet.models import (
@@ -44,7 +45,8 @@ from pingan.fleet.models import (
 from pingan.fleet.rating import DEFAULT_RULES, RatingInputs, RatingRules, rate
 from pingan.kit.clock import as_utc, to_local
 
-ESCALATION_MARK = "【申请转事件】"  # the case-hub issue turns these into cases and fills case_number
+ESCALATION_MARK = "【申请转事件】"  # marks the escalation line in the task description
+ESCALATION_CATEGORY = "3011"  # 渔船隐患整改逾期 on the case hub
 UPTIME_WINDOW = timedelta(days=30)
 EVENT_WINDOW = timedelta(days=365)
 CERTIFIED_ROLES = frozenset(
@@ -251,13 +253,25 @@ def close_task(
     return task, recompute_rating(session, task.vessel_id, actor=actor, now=now)
 
 
-def escalate_task(session: Session, task_id: int, *, reason: str, actor: Principal, now: datetime) -> RectificationTask:
-    """Ask for a case on the hub (一事一码) for an open task.
+def escalate_task(
+    session: Session,
+    task_id: int,
+    *,
+    reason: str,
+    actor: Principal,
+    now: datetime,
+    settings: Settings | None = None,
+) -> RectificationTask:
+    """Open a case on the hub (一事一码) for an open task and keep its number on the task.
 
-    The case hub does not exist yet: this records the intent only — an audit row
-    ``fleet.rectification.escalate`` and a marked line in the task's description — and leaves ``case_number``
-    NULL. The case-hub issue opens the cases for these requests and fills ``case_number``.
+    The case is an internal alert of class 3011 (渔船隐患整改逾期), placed at the vessel's home port, registered on
+    arrival and routed to the fisheries enforcement detachment. The inspector's ``fleet.inspect`` permission is what
+    allows it: the hub is asked on the inspector's behalf, with the intake duty for this one call.
     """
+    from pingan.cases import service as hub
+    from pingan.cases.workflow import Channel
+    from pingan.config import get_settings
+
     actor.require(Permission.FLEET_INSPECT)
     task = get_task(session, task_id, actor=actor)
     if task.status != TaskStatus.OPEN:
@@ -267,8 +281,28 @@ def escalate_task(session: Session, task_id: int, *, reason: str, actor: Princip
     text = " ".join(reason.split())
     if len(text) < 2:
         raise ValidationFailed("give a reason for the escalation", code="reason_required", fields=["reason"])
+    vessel = session.get(Vessel, task.vessel_id)
+    assert vessel is not None  # the task's foreign key
+    port = vessel.home_port
+    lon = (port.min_lon + port.max_lon) / 2 if port is not None else None
+    lat = (port.min_lat + port.max_lat) / 2 if port is not None else None
+    data = hub.IntakeData(
+        channel=Channel.ALERT,
+        category_code=ESCALATION_CATEGORY,
+        title=f"{vessel.registration_no} 隐患整改（{task.item_code}）",
+        description=f"{vessel.registration_no}（{vessel.name}）检查隐患 {task.item_code} 需转事件办理：{text}。"
+        f"整改期限 {task.deadline.isoformat()}。",
+        lon=lon,
+        lat=lat,
+        address=port.name if port is not None else vessel.port_of_registry,
+        external_ref=f"rectification-{task.id}",
+        attributes={"vessel_id": vessel.id, "registration_no": vessel.registration_no, "task_id": task.id},
+    )
+    on_behalf = replace(actor, permissions=actor.permissions | {Permission.CASE_INTAKE.value})
+    case = hub.intake(session, settings or get_settings(), data, actor=on_behalf, now=now).case
+    task.case_number = case.number
     stamp = to_local(now).strftime("%Y-%m-%d %H:%M")
-    task.description = f"{task.description}\n{ESCALATION_MARK}{stamp} {actor.label}：{text}"
+    task.description = f"{task.description}\n{ESCALATION_MARK}{stamp} {actor.label}：{text}（{case.number}）"
     session.flush()
     audit.record(
         session,
@@ -277,7 +311,7 @@ def escalate_task(session: Session, task_id: int, *, reason: str, actor: Princip
         now=now,
         object_type="rectification_task",
         object_id=task.id,
-        details={"vessel_id": task.vessel_id, "item_code": task.item_code, "reason": text, "case_number": None},
+        details={"vessel_id": task.vessel_id, "item_code": task.item_code, "reason": text, "case_number": case.number},
     )
     return task
 

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pingan.auth.policy import Permission
 from pingan.auth.principal import Principal
-from pingan.deps import CurrentPrincipal, DbSession, require
+from pingan.deps import AppSettings, CurrentPrincipal, DbSession, require
 from pingan.errors import NotFound
 from pingan.fleet import duty, inspections, reports
 from pingan.fleet.checklists import CATEGORY_LABELS_ZH, checklist_for, checklist_name
@@ -420,11 +420,13 @@ def close_rectification(task_id: int, body: CloseTaskIn, db: DbSession, principa
 @router.post(
     "/rectifications/{task_id}/escalate",
     response_model=TaskOut,
-    summary="Ask for a case on the hub (recorded; the case hub fills case_number)",
+    summary="Open a case on the hub for the task (its number is kept as case_number)",
 )
-def escalate_rectification(task_id: int, body: EscalateIn, db: DbSession, principal: Inspector) -> TaskOut:
+def escalate_rectification(
+    task_id: int, body: EscalateIn, db: DbSession, principal: Inspector, settings: AppSettings
+) -> TaskOut:
     now = utcnow()
-    task = inspections.escalate_task(db, task_id, reason=body.reason, actor=principal, now=now)
+    task = inspections.escalate_task(db, task_id, reason=body.reason, actor=principal, now=now, settings=settings)
     return TaskOut.of(task, inspections.local_day(now))
 
 
