@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,8 @@ from pingan.audit.endpoints import router as audit_router
 from pingan.auth.endpoints import router as auth_router
 from pingan.cases import config_endpoints as case_config_endpoints
 from pingan.cases import endpoints as case_endpoints
+from pingan.cases import kpi_endpoints as case_kpi_endpoints
+from pingan.cases import open311
 from pingan.cases.scheduled import Scheduler
 from pingan.config import Environment, Settings, get_settings
 from pingan.db import create_db_engine, make_sessionmakers
@@ -136,7 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_router)
     app.include_router(fleet_router)
     app.include_router(fleet_safety_router)
+    app.include_router(case_kpi_endpoints.router)  # before /api/cases/{number}
     app.include_router(case_endpoints.router)
+    app.include_router(open311.router)
     app.include_router(case_endpoints.inbox_router)
     app.include_router(case_config_endpoints.router)
     app.include_router(pages.api_router)
