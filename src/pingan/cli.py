@@ -88,7 +88,7 @@ def version() -> None:
 # ---------------------------------------------------------------- serving
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> None:
     import socket
 
     import uvicorn
@@ -103,6 +103,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror}); choose --port") from exc
+    if workers > 1:  # each worker process builds the app from the same environment (and runs its own scheduler)
+        uvicorn.run("pingan.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        return
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -110,12 +113,15 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default PINGAN_HOST, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default PINGAN_PORT, 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default PINGAN_WEB_WORKERS, 1)."
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web UI and API (the database must be migrated)."""
     settings = _settings()
     settings.check_production()
     _require_migrated(settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers or settings.web_workers)
 
 
 @main.command()

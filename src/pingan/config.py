@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    web_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes for pingan serve")
     secret_key: str = PLACEHOLDER_SECRET
     field_encryption_key: str | None = Field(
         default=None,

@@ -167,7 +167,7 @@ def test_audit_administrator_can_read_the_trail_and_change_nothing(app, make_use
         for method, path in _write_routes(app):
             if path in {"/api/auth/logout", "/api/auth/password"}:
                 continue  # the auditor's own session and password are not the system's data
-            url = path.replace("{user_id}", str(other.id)).replace("{token_id}", "1")
+            url = path.replace("{user_id}", str(other.id)).replace("{token_id}", "1").replace("{fmt}", "json")
             response = client.request(method, url, json=bodies.get(path), headers={"X-CSRF-Token": csrf})
             assert response.status_code == 403, (method, path, response.status_code, response.text)
             tried.append(path)

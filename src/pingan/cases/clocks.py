@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.cases.models import CalendarDay, Case, CaseCategory
@@ -16,27 +17,31 @@ from pingan.config import Settings
 from pingan.errors import ValidationFailed
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple[str, str, str], WorkCalendar] = {}
-
-
-def _calendar_key(session: Session, settings: Settings) -> tuple[str, str, str]:
-    count, last = session.execute(select(func.count(CalendarDay.day), func.max(CalendarDay.day))).one()
-    return (str(session.get_bind().engine.url), settings.case_work_hours, f"{count}:{last}")
+_cache: dict[tuple[str, str], tuple[float, WorkCalendar]] = {}
+CALENDAR_TTL_S = 60.0  # another process's calendar import is seen within a minute; this process's at once
 
 
 def work_calendar(session: Session, settings: Settings) -> WorkCalendar:
-    """The working calendar from the stored holidays and the configured working hours (cached until they change)."""
-    key = _calendar_key(session, settings)
+    """The working calendar from the stored holidays and the configured working hours.
+
+    Built once and kept for :data:`CALENDAR_TTL_S` seconds per database; :func:`import_calendar` drops it.
+    """
+    key = (str(session.get_bind().engine.url), settings.case_work_hours)
     with _cache_lock:
-        cal = _cache.get(key)
-    if cal is not None:
-        return cal
+        hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CALENDAR_TTL_S:
+        return hit[1]
     days = [CalendarDayValue(row.day, DayKind(row.kind), row.name) for row in session.scalars(select(CalendarDay))]
     cal = WorkCalendar.build(settings.case_work_hours, days, tz=settings.display_timezone)
     with _cache_lock:
-        _cache.clear()
-        _cache[key] = cal
+        _cache[key] = (time.monotonic(), cal)
     return cal
+
+
+def forget_calendars() -> None:
+    """Drop the cached calendars (after an import)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def import_calendar(session: Session, days: list[CalendarDayValue], *, replace_years: bool = True) -> int:
@@ -54,6 +59,7 @@ def import_calendar(session: Session, days: list[CalendarDayValue], *, replace_y
     for d in days:
         session.merge(CalendarDay(day=d.day, kind=d.kind.value, name=d.name))
     session.flush()
+    forget_calendars()
     return len(days)
 
 

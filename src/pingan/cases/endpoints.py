@@ -38,7 +38,6 @@ from pingan.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, Action, Ca
 from pingan.config import Settings
 from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import NotFound, ValidationFailed
-from pingan.grids.models import LandGrid, SeaGrid
 from pingan.kit.clock import utcnow
 from pingan.org.models import OrgUnit
 
@@ -79,9 +78,9 @@ def case_out(session: Session, settings: Settings, case: Case) -> CaseOut:
         lat=case.lat,
         address=case.address,
         where=case.where,
-        grid_code=_code(session, LandGrid, case.grid_id),
-        sea_grid_code=_code(session, SeaGrid, case.sea_grid_id),
-        unit_code=_code(session, OrgUnit, case.unit_id),
+        grid_code=case.grid.code if case.grid is not None else None,
+        sea_grid_code=case.sea_grid.code if case.sea_grid is not None else None,
+        unit_code=case.unit.code if case.unit is not None else None,
         reporter_name=case.reporter_name[:1] + "*" * max(0, len(case.reporter_name) - 1),
         reporter_anonymous=case.reporter_anonymous,
         reporter_phone=service.reporter_phone_masked(settings, case),
@@ -93,7 +92,7 @@ def case_out(session: Session, settings: Settings, case: Case) -> CaseOut:
         is_open=case.is_open,
         responsible_unit=unit.code if unit is not None else None,
         responsible_unit_name=unit.name if unit is not None else None,
-        suggested_unit=_code(session, OrgUnit, case.suggested_unit_id),
+        suggested_unit=case.suggested_unit.code if case.suggested_unit is not None else None,
         assignee=assignee.username if assignee is not None else None,
         master_number=master.number if master is not None else None,
         redo_count=case.redo_count,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingan.auth import models as _auth_models  # noqa: F401 - FK targets (app_user) must be registered
 from pingan.db import Base, UTCDateTime
-from pingan.grids import models as _grid_models  # noqa: F401 - FK targets (land_grid, sea_grid)
+from pingan.grids import models as _grid_models
 from pingan.org.models import OrgUnit
 
 
@@ -156,13 +156,19 @@ class Case(Base):
     category: Mapped[CaseCategory] = relationship(lazy="joined")
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
     responsible_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[responsible_unit_id])
+    suggested_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[suggested_unit_id])
+    grid: Mapped[_grid_models.LandGrid | None] = relationship(foreign_keys=[grid_id])
+    sea_grid: Mapped[_grid_models.SeaGrid | None] = relationship(foreign_keys=[sea_grid_id])
 
 
 class CaseStep(Base):
     """One entry of a case's timeline: who did what, when, from which status to which, and the step's clock."""
 
     __tablename__ = "case_step"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        Index("ix_case_step_action_case", "action", "case_id"),  # KPI counts of 返工 and 发回重办 steps
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_item.id", ondelete="CASCADE"), index=True)

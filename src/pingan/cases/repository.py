@@ -140,17 +140,16 @@ def nearby_open_cases(
 
 
 def unit_chain(session: Session, unit_id: int | None) -> list[OrgUnit]:
-    """A unit and its ancestors, nearest first."""
-    chain: list[OrgUnit] = []
-    seen: set[int] = set()
-    while unit_id is not None and unit_id not in seen:
-        seen.add(unit_id)
-        unit = session.get(OrgUnit, unit_id)
-        if unit is None:
-            break
-        chain.append(unit)
-        unit_id = unit.parent_id
-    return chain
+    """A unit and its ancestors, nearest first (one query over the unit's path prefixes)."""
+    if unit_id is None:
+        return []
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None:
+        return []
+    parts = [p for p in unit.path.split("/") if p]
+    prefixes = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+    above = list(session.scalars(select(OrgUnit).where(OrgUnit.path.in_(prefixes)))) if prefixes else []
+    return [unit, *sorted(above, key=lambda u: -len(u.path))]
 
 
 def window_start(now: datetime, hours: float) -> datetime:

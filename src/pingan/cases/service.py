@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
 
 from pingan.audit.service import record
 from pingan.auth.models import User
@@ -26,8 +26,9 @@ from pingan.cases.catalog import RoutingRule
 from pingan.cases.duplicates import Duplicate, find_duplicates
 from pingan.cases.escalation import maybe_level_up
 from pingan.cases.files import Upload, check_files, files_of, store_files
-from pingan.cases.models import Case, CaseCategory, CaseNumberSeq, CaseStep
+from pingan.cases.models import Case, CaseCategory, CaseStep
 from pingan.cases.notify import notify_after
+from pingan.cases.numbering import next_number
 from pingan.cases.repository import case_scope, duplicates_of, unit_chain
 from pingan.cases.routing import UnitRef, route
 from pingan.cases.steps import add_step, case_event
@@ -50,7 +51,6 @@ from pingan.config import Settings
 from pingan.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pingan.grids.models import LandGrid, SeaGrid
 from pingan.grids.service import locator
-from pingan.kit.clock import to_local
 from pingan.kit.masking import mask_mobile
 from pingan.org.models import OrgUnit
 
@@ -160,21 +160,6 @@ def reporter_phone_masked(settings: Settings, case: Case) -> str | None:
 # ---------------------------------------------------------------- numbering
 
 
-def next_number(session: Session, settings: Settings, now: datetime) -> str:
-    """The next 一事一码 of the local year: ``ZS-2026-000123`` (serialised by the row update)."""
-    year = to_local(now, settings.display_timezone).year
-    updated = session.execute(
-        update(CaseNumberSeq).where(CaseNumberSeq.year == year).values(last=CaseNumberSeq.last + 1)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(CaseNumberSeq(year=year, last=1))
-        session.flush()
-        seq = 1
-    else:
-        seq = session.execute(select(CaseNumberSeq.last).where(CaseNumberSeq.year == year)).scalar_one()
-    return f"{settings.case_number_prefix}-{year}-{seq:06d}"
-
-
 # ---------------------------------------------------------------- intake
 
 
@@ -199,14 +184,17 @@ def _place(session: Session, case: Case) -> None:
     loc = locator(session).locate(case.lon, case.lat)
     case.where = loc.where
     if loc.land_grid:
-        grid = session.scalars(select(LandGrid).where(LandGrid.code == loc.land_grid)).one()
-        case.grid_id = grid.id
+        grid = session.scalars(
+            select(LandGrid).options(defer(LandGrid.geom_wkb)).where(LandGrid.code == loc.land_grid)
+        ).one()
+        case.grid = grid
         case.unit_id = grid.village_unit_id
+        case.unit = grid.village
     elif loc.where == "sea":
         code = loc.sea_control or loc.sea_static or loc.sea_patrol
-        sea = session.scalars(select(SeaGrid).where(SeaGrid.code == code)).first()
+        sea = session.scalars(select(SeaGrid).options(defer(SeaGrid.geom_wkb)).where(SeaGrid.code == code)).first()
         if sea is not None:
-            case.sea_grid_id = sea.id
+            case.sea_grid = sea
             case.unit_id = sea.responsible_unit_id
 
 
@@ -215,8 +203,11 @@ def suggest_unit(session: Session, case: Case) -> int | None:
     cat = case.category
     dept = cat.department
     department = UnitRef(dept.id, dept.code, str(dept.kind)) if dept is not None else None
-    chain = [UnitRef(u.id, u.code, str(u.kind)) for u in unit_chain(session, case.unit_id)]
-    return route(RoutingRule(cat.routing_rule), department=department, chain=chain).unit_id
+    units = unit_chain(session, case.unit_id)
+    chain = [UnitRef(u.id, u.code, str(u.kind)) for u in units]
+    chosen = route(RoutingRule(cat.routing_rule), department=department, chain=chain).unit_id
+    case.suggested_unit = next((u for u in [*units, dept] if u is not None and u.id == chosen), None)
+    return chosen
 
 
 def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Principal, now: datetime) -> IntakeResult:
@@ -277,9 +268,10 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
     clocks.start_clock(case, Step.REGISTER, now=now, calendar=calendar, settings=settings)
     session.add(case)
     session.flush()
-    step = add_step(session, case, "report", None, CaseStatus.RECEIVED, actor, now, note=description[:200])
+    step = add_step(session, case, "report", None, CaseStatus.RECEIVED, actor, now, note=description[:200], seq=1)
     store_files(session, case, step.seq, data.files, now)
-    record(
+    dups = find_duplicates(session, case, now=now)
+    record(  # late: the audit chain's lock is held from here to the commit
         session,
         actor=actor,
         action="case.report",
@@ -289,7 +281,6 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
         details={"channel": channel.value, "category": category.code, "external_ref": data.external_ref},
     )
     events.publish(session, case_event("case.reported", case, actor, now))
-    dups = find_duplicates(session, case, now=now)
     if channel in AUTO_REGISTER:
         transition(session, settings, case, Action.REGISTER, actor=SYSTEM, now=now, note="渠道已受理，自动立案")
     if channel is Channel.NONPOLICE:

@@ -43,13 +43,17 @@ def add_step(
     data: dict[str, Any] | None = None,
     clock: tuple[str, float, datetime | None, bool | None] | None = None,
     public: bool = True,
+    seq: int | None = None,
 ) -> CaseStep:
-    last = session.scalars(
-        select(CaseStep.seq).where(CaseStep.case_id == case.id).order_by(CaseStep.seq.desc()).limit(1)
-    ).first()
+    """Append one entry to a case's timeline (``seq`` when the caller knows it: 1 for a new case)."""
+    if seq is None:
+        last = session.scalars(
+            select(CaseStep.seq).where(CaseStep.case_id == case.id).order_by(CaseStep.seq.desc()).limit(1)
+        ).first()
+        seq = (last or 0) + 1
     step = CaseStep(
         case_id=case.id,
-        seq=(last or 0) + 1,
+        seq=seq,
         action=action,
         from_status=from_status.value if from_status else None,
         to_status=to_status.value,

@@ -136,16 +136,17 @@ _locators: dict[str, GridLocator] = {}
 
 
 def _fingerprint(session: Session) -> str:
-    digest = hashlib.sha256()
+    """A digest of the stored grids (counts, id sums, extents, areas), read in one statement."""
+    parts = []
     for model in (LandGrid, SeaGrid):
-        stmt = select(
-            func.count(model.id),
-            func.coalesce(func.sum(model.id), 0),
-            func.coalesce(func.sum(model.min_lon + model.max_lat), 0.0),
-            func.coalesce(func.sum(model.area_km2), 0.0),
-        )
-        digest.update(repr(tuple(session.execute(stmt).one())).encode())
-    return digest.hexdigest()
+        parts += [
+            select(func.count(model.id)).scalar_subquery(),
+            select(func.coalesce(func.sum(model.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(model.min_lon + model.max_lat), 0.0)).scalar_subquery(),
+            select(func.coalesce(func.sum(model.area_km2), 0.0)).scalar_subquery(),
+        ]
+    row = session.execute(select(*parts)).one()
+    return hashlib.sha256(repr(tuple(row)).encode()).hexdigest()
 
 
 def locator(session: Session) -> GridLocator:

@@ -271,6 +271,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "seq", name=op.f("uq_case_step_case_id_seq")),
     )
     with op.batch_alter_table("case_step", schema=None) as batch_op:
+        batch_op.create_index("ix_case_step_action_case", ["action", "case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_step_case_id"), ["case_id"], unique=False)
 
     op.create_table(
@@ -306,6 +307,7 @@ def downgrade() -> None:
     op.drop_table("inbox_message")
     with op.batch_alter_table("case_step", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_step_case_id"))
+        batch_op.drop_index("ix_case_step_action_case")
 
     op.drop_table("case_step")
     with op.batch_alter_table("case_file", schema=None) as batch_op:
