@@ -33,7 +33,7 @@ from pingan.cases.schemas import (
     SensorEventIn,
     StepOut,
 )
-from pingan.cases.service import IntakeData, IntakeResult, Upload
+from pingan.cases.service import Duplicate, IntakeData, IntakeResult, Upload
 from pingan.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, Action, CaseStatus, Channel, allowed_actions
 from pingan.config import Settings
 from pingan.deps import AppSettings, DbSession, require
@@ -161,22 +161,24 @@ def detail_out(session: Session, settings: Settings, case: Case) -> CaseDetailOu
     )
 
 
+def duplicate_out(d: Duplicate) -> DuplicateOut:
+    """The API view of a duplicate candidate."""
+    return DuplicateOut(
+        number=d.case.number,
+        title=d.case.title,
+        status=d.case.status,
+        distance_m=d.distance_m,
+        similarity=d.similarity,
+        score=d.score,
+        reported_at=d.case.reported_at,
+    )
+
+
 def intake_out(session: Session, settings: Settings, result: IntakeResult) -> IntakeOut:
     """The answer to a report."""
     return IntakeOut(
         case=case_out(session, settings, result.case),
-        duplicates=[
-            DuplicateOut(
-                number=d.case.number,
-                title=d.case.title,
-                status=d.case.status,
-                distance_m=d.distance_m,
-                similarity=d.similarity,
-                score=d.score,
-                reported_at=d.case.reported_at,
-            )
-            for d in result.duplicates
-        ],
+        duplicates=[duplicate_out(d) for d in result.duplicates],
     )
 
 
@@ -494,18 +496,7 @@ def duplicates(number: str, session: DbSession, actor: Reader) -> list[Duplicate
     """Open cases of the same category within its radius and window, best first."""
     case = service.get_case(session, number, actor=actor)
     found = service.find_duplicates(session, case, now=utcnow(), limit=10)
-    return [
-        DuplicateOut(
-            number=d.case.number,
-            title=d.case.title,
-            status=d.case.status,
-            distance_m=d.distance_m,
-            similarity=d.similarity,
-            score=d.score,
-            reported_at=d.case.reported_at,
-        )
-        for d in found
-    ]
+    return [duplicate_out(d) for d in found]
 
 
 @router.get("/{number}/files/{file_id}", summary="A photo or document of a case")

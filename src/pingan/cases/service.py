@@ -427,17 +427,7 @@ def transition(
         case.master_id = master.id
         case.closed_at = now
         extra["master"] = master.number
-        add_step(
-            session,
-            master,
-            "note",
-            CaseStatus(master.status),
-            CaseStatus(master.status),
-            actor,
-            now,
-            note=f"并入重复件 {case.number}",
-            data={"duplicate": case.number},
-        )
+        _note_on(session, master, actor, now, f"并入重复件 {case.number}", {"duplicate": case.number})
     elif action is Action.REVISIT:
         case.satisfaction = Satisfaction(outcome).value
         case.revisited_at = now
@@ -452,17 +442,8 @@ def transition(
     elif action is Action.NOTE and case.master_id is not None:
         master = session.get(Case, case.master_id)
         if master is not None:
-            add_step(
-                session,
-                master,
-                "note",
-                CaseStatus(master.status),
-                CaseStatus(master.status),
-                actor,
-                now,
-                note=f"（来自重复件 {case.number}）{note}",
-                data={"forwarded_from": case.number},
-            )
+            forwarded = f"（来自重复件 {case.number}）{note}"
+            _note_on(session, master, actor, now, forwarded, {"forwarded_from": case.number})
     if row.duty is Duty.HANDLE and case.first_response_at is None and action is not Action.RETURN:
         case.first_response_at = now
 
@@ -515,6 +496,12 @@ def transition(
     notify_after(session, case, action, actor, now, old_seq=old_seq)
     maybe_level_up(session, settings, case, actor=actor, now=now)
     return case
+
+
+def _note_on(session: Session, case: Case, actor: Principal, now: datetime, note: str, data: dict[str, Any]) -> None:
+    """A note on another case's timeline (the master of a merge), leaving its status alone."""
+    status = CaseStatus(case.status)
+    add_step(session, case, Action.NOTE.value, status, status, actor, now, note=note, data=data)
 
 
 def _unit_code(session: Session, unit_id: int | None) -> str | None:

@@ -171,16 +171,3 @@ def link_grid_worker(session: Session, username: str, grid_codes: list[str], *, 
                 )
             )
     session.flush()
-
-
-def grid_bounds(session: Session) -> tuple[float, float, float, float]:
-    """Total bounds of the land grids (for the map's first view)."""
-    row = session.execute(
-        select(
-            func.min(LandGrid.min_lon),
-            func.min(LandGrid.min_lat),
-            func.max(LandGrid.max_lon),
-            func.max(LandGrid.max_lat),
-        )
-    ).one()
-    return tuple(float(v) for v in row)  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -22,6 +22,7 @@ from pingan.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, CaseStatus
 from pingan.deps import ANON_COOKIE, CSRF_FIELD, AppSettings, DbSession, csrf_token, require
 from pingan.errors import NotFound, PinganError, ValidationFailed
 from pingan.grids.models import LandGrid
+from pingan.grids.repository import land_bounds
 from pingan.kit.clock import utcnow
 from pingan.web.pages import redirect, render
 
@@ -118,15 +119,7 @@ def pin_map(db: Session, principal: Principal | None) -> dict[str, Any]:
         ]
         center = [grids[0].centroid_lon, grids[0].centroid_lat]
     else:
-        row = db.execute(
-            select(
-                func.min(LandGrid.min_lon),
-                func.min(LandGrid.min_lat),
-                func.max(LandGrid.max_lon),
-                func.max(LandGrid.max_lat),
-            )
-        ).one()
-        bounds = [None if v is None else float(v) for v in row]
+        bounds = list(land_bounds(db))
         center = None
     return {
         "bounds": json.dumps(bounds),

@@ -15,7 +15,8 @@ from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import PinganError
 from pingan.grids import service, teams
 from pingan.grids.endpoints import member_out
-from pingan.grids.models import LandGrid, TeamRole
+from pingan.grids.models import TeamRole
+from pingan.grids.repository import land_bounds
 from pingan.kit.clock import utcnow
 from pingan.people.models import Building, Household, Resident
 from pingan.web.i18n import translations
@@ -49,14 +50,7 @@ MAP_STRINGS = {
 def map_page(
     request: Request, db: DbSession, principal: Annotated[Principal, Depends(require(Permission.GRID_READ))]
 ) -> Response:
-    bounds = db.execute(
-        select(
-            func.min(LandGrid.min_lon),
-            func.min(LandGrid.min_lat),
-            func.max(LandGrid.max_lon),
-            func.max(LandGrid.max_lat),
-        )
-    ).one()
+    bounds = land_bounds(db)
     catalog = translations(page_locale(request))
     strings = {key: catalog.gettext(msgid) for key, msgid in MAP_STRINGS.items()}
     return render(
