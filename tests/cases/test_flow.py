@@ -206,6 +206,11 @@ def test_transitions_refused_outside_scope_without_permission_or_out_of_order(hu
     assert hub.cmd.post(f"/api/cases/{own}/actions", {"action": "register"}).status_code == 200
     r = hub.cmd.post(f"/api/cases/{own}/actions", {"action": "dispatch", "unit_code": "NOPE"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_unit"
+    # 不予立案 needs its reason and ends the case
+    other = hub.vol.report(channel="public", text="重复反映的旧问题")["case"]["number"]
+    assert hub.cmd.post(f"/api/cases/{other}/actions", {"action": "reject"}).status_code == 422
+    rejected = hub.cmd.act(other, "reject", note="已由其他渠道办结")
+    assert rejected["status"] == "rejected" and not rejected["is_open"] and rejected["closed_at"] is not None
 
 
 def test_bad_reports_are_refused_and_store_nothing(hub: Hub) -> None:

@@ -27,7 +27,8 @@ def test_inspection_with_a_finding_creates_a_task_and_rerates(demo_server, brows
     code = first.get_attribute("data-item")
     first.uncheck()
     page.fill(f"input[name='note_{code}']", "救生衣数量不足，缺3件")
-    page.click("#inspection-form button[type=submit]")
+    with page.expect_navigation(timeout=90_000):  # the form posts and redirects back to the vessel page
+        page.click("#inspection-form button[type=submit]")
     page.wait_for_selector("#tasks .task")
     assert "救生衣数量不足，缺3件" in page.inner_text("#tasks")
     assert registration in page.inner_text("#vessel-title")

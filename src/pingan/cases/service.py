@@ -439,6 +439,8 @@ def transition(
             case.satisfaction = Satisfaction.UNSATISFIED.value
     elif action is Action.REGISTER:
         case.registered_at = now
+    elif action is Action.REJECT:
+        case.closed_at = now  # 不予立案 ends the case (Open311 shows it closed at this time)
     elif action is Action.NOTE and case.master_id is not None:
         master = session.get(Case, case.master_id)
         if master is not None:
