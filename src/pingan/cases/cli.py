@@ -9,6 +9,8 @@ import time
 
 import click
 
+from pingan.config import Settings
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
@@ -17,12 +19,13 @@ def cases() -> None:
     """The unified case hub (一网办理)."""
 
 
-def _boot() -> tuple[object, object]:
+def _boot() -> Settings:
+    """The process settings, once the database is known to be migrated."""
     from pingan.cli import _require_migrated, _settings
 
     settings = _settings()
     _require_migrated(settings)
-    return settings, None
+    return settings
 
 
 @cases.command("load-defaults")
@@ -33,8 +36,8 @@ def load_defaults(overwrite: bool) -> None:
     from pingan.cli import _transaction
     from pingan.kit.clock import utcnow
 
-    settings, _ = _boot()
-    with _transaction(settings) as session:  # type: ignore[arg-type]
+    settings = _boot()
+    with _transaction(settings) as session:
         if overwrite:
             created, updated = config.load_categories(session, catalog.load_catalog(), now=utcnow(), overwrite=True)
             out = {"categories_created": created, "categories_updated": updated}
@@ -53,19 +56,19 @@ def tick(loop: bool, count: int) -> None:
     from pingan.db import create_db_engine, make_sessionmakers
     from pingan.kit.clock import utcnow
 
-    settings, _ = _boot()
-    engine = create_db_engine(settings.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)  # type: ignore[attr-defined]
+    settings = _boot()
+    engine = create_db_engine(settings.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     _, write = make_sessionmakers(engine)
     worker = worker_name()
     scans = 0
     try:
         while True:
-            result = run_tick(write, settings, now=utcnow(), worker=worker)  # type: ignore[arg-type]
+            result = run_tick(write, settings, now=utcnow(), worker=worker)
             click.echo(json.dumps({"worker": worker, "fired": result.fired, "skipped": result.skipped}))
             scans += 1
             if not loop or (count and scans >= count):
                 break
-            time.sleep(max(settings.case_scheduler_seconds, 0.2))  # type: ignore[attr-defined]
+            time.sleep(max(settings.case_scheduler_seconds, 0.2))
     finally:
         engine.dispose()
 
@@ -78,13 +81,13 @@ def calendar_import(path: str) -> None:
     from pingan.cli import _transaction
     from pingan.errors import ValidationFailed
 
-    settings, _ = _boot()
+    settings = _boot()
     text = open(path, encoding="utf-8-sig").read()  # noqa: SIM115 - read whole, closed by GC at once
     try:
         days = sla.parse_calendar(text, fmt="json" if path.lower().endswith(".json") else "csv")
     except ValueError as exc:
         raise ValidationFailed(f"{path}: {exc}") from None
-    with _transaction(settings) as session:  # type: ignore[arg-type]
+    with _transaction(settings) as session:
         n = clocks.import_calendar(session, days)
     click.echo(f"imported {n} days for {sorted({d.day.year for d in days})}")
 
@@ -99,15 +102,15 @@ def import_hotline(path: str) -> None:
     from pingan.errors import ValidationFailed
     from pingan.kit.clock import utcnow
 
-    settings, _ = _boot()
+    settings = _boot()
     with open(path, encoding="utf-8-sig") as fh:
         orders, errors = parse_hotline_csv(fh.read())
     if errors:
         for e in errors[:20]:
             click.echo(f"line {e['line']} ({e['order_no']}): {e['error']}", err=True)
         raise ValidationFailed(f"{len(errors)} bad rows; nothing imported")
-    with _transaction(settings) as session:  # type: ignore[arg-type]
-        out = import_orders(session, settings, orders, actor=SYSTEM, now=utcnow())  # type: ignore[arg-type]
+    with _transaction(settings) as session:
+        out = import_orders(session, settings, orders, actor=SYSTEM, now=utcnow())
     click.echo(f"created {len(out.created)} cases, skipped {len(out.skipped)} known orders")
 
 
@@ -120,8 +123,8 @@ def open311_key(name: str, revoke: bool) -> None:
     from pingan.cli import _transaction
     from pingan.kit.clock import utcnow
 
-    settings, _ = _boot()
-    with _transaction(settings) as session:  # type: ignore[arg-type]
+    settings = _boot()
+    with _transaction(settings) as session:
         if revoke:
             open311_keys.revoke(session, name, now=utcnow())
             click.echo(f"revoked the key of {name}")
@@ -137,12 +140,12 @@ def mqtt(url: str | None, topic: str | None) -> None:
     """Consume sensor events from MQTT and open a case for each (runs until interrupted)."""
     from pingan.cases.mqtt import SensorConsumer
 
-    settings, _ = _boot()
-    url = url or settings.mqtt_url  # type: ignore[attr-defined]
+    settings = _boot()
+    url = url or settings.mqtt_url
     if not url:
         click.echo("error: no broker: pass --url or set PINGAN_MQTT_URL", err=True)
         sys.exit(2)
-    consumer = SensorConsumer(settings, url=url, topic=topic or settings.mqtt_sensor_topic)  # type: ignore[attr-defined,arg-type]
+    consumer = SensorConsumer(settings, url=url, topic=topic or settings.mqtt_sensor_topic)
     consumer.start()
     click.echo(f"consuming {consumer.topic} from {url}")
     try:

@@ -39,6 +39,7 @@ from pingan.config import Settings
 from pingan.deps import AppSettings, DbSession, require
 from pingan.errors import NotFound, ValidationFailed
 from pingan.kit.clock import utcnow
+from pingan.kit.masking import mask_name
 from pingan.org.models import OrgUnit
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
@@ -81,7 +82,7 @@ def case_out(session: Session, settings: Settings, case: Case) -> CaseOut:
         grid_code=case.grid.code if case.grid is not None else None,
         sea_grid_code=case.sea_grid.code if case.sea_grid is not None else None,
         unit_code=case.unit.code if case.unit is not None else None,
-        reporter_name=case.reporter_name[:1] + "*" * max(0, len(case.reporter_name) - 1),
+        reporter_name=mask_name(case.reporter_name),
         reporter_anonymous=case.reporter_anonymous,
         reporter_phone=service.reporter_phone_masked(settings, case),
         priority=case.priority,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.models import User
 from pingan.auth.policy import Permission
-from pingan.auth.principal import Principal
 from pingan.cases import events
 from pingan.cases.models import Case, InboxMessage
 from pingan.cases.repository import duplicates_of
@@ -20,6 +19,7 @@ from pingan.cases.workflow import (
     Action,
     CaseStatus,
 )
+from pingan.config import Settings
 from pingan.org.models import OrgUnit
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,7 @@ def users_with(session: Session, unit_id: int | None, permission: Permission, *,
     stmt = select(User)
     stmt = stmt.join(OrgUnit, OrgUnit.id == User.unit_id).where(User.is_active.is_(True))
     stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True) if below else User.unit_id == unit_id)
-    out = []
-    seen: set[int] = set()
-    for user in session.scalars(stmt):
-        if user.id in seen:
-            continue
-        seen.add(user.id)
-        if any(permission.value in (ur.role.permissions or []) for ur in user.grants):
-            out.append(user)
-    return out
+    return [user for user in session.scalars(stmt) if permission.value in user.permissions]
 
 
 def notify(session: Session, users: Sequence[User], case: Case, kind: str, message: str, now: datetime) -> int:
@@ -53,9 +45,8 @@ def notify(session: Session, users: Sequence[User], case: Case, kind: str, messa
     return len(users)
 
 
-def notify_after(
-    session: Session, case: Case, action: Action, actor: Principal, now: datetime, *, old_seq: int
-) -> None:
+def notify_after(session: Session, settings: Settings, case: Case, action: Action, now: datetime) -> None:
+    """Tell whoever the action concerns: the unit's handlers, who registers, the checkers, or the reporters."""
     label = ACTION_LABELS_ZH[action]
     text = f"{case.number} {case.title}：{label}"
     if action in (Action.DISPATCH, Action.REDISPATCH, Action.CHECK_FAIL, Action.URGE, Action.SUPERVISE) or (
@@ -78,22 +69,15 @@ def notify_after(
         )
     elif action is Action.HANDLE:
         reporter = session.get(User, case.reported_by_id) if case.reported_by_id else None
-        checkers = [reporter] if reporter is not None and Permission.CASE_CHECK.value in _perms(reporter) else []
+        checkers = [reporter] if reporter is not None and Permission.CASE_CHECK.value in reporter.permissions else []
         checkers = checkers or users_with(session, case.unit_id, Permission.CASE_CHECK)
         notify(session, checkers, case, "to_check", text, now)
     if action in (Action.CHECK_PASS, Action.CLOSE_UNFIXABLE, Action.SELF_HANDLE):
-        inform_reporters(session, case, now)
+        inform_reporters(session, settings, case, now)
 
 
-def _perms(user: User) -> set[str]:
-    return {p for ur in user.grants for p in (ur.role.permissions or [])}
-
-
-def inform_reporters(session: Session, case: Case, now: datetime) -> None:
+def inform_reporters(session: Session, settings: Settings, case: Case, now: datetime) -> None:
     """Tell the reporter of the case and of every merged duplicate that it is closed (inbox or SMS)."""
-    from pingan.config import get_settings
-
-    settings = get_settings()
     template = (case.category.reply_templates or {}).get(case.status) or "您反映的问题（{number}）已办结。"
     for c in [case, *duplicates_of(session, case)]:
         text = _fill(template, c, case)

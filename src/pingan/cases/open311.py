@@ -37,7 +37,7 @@ from pingan.config import Settings
 from pingan.deps import AppSettings, DbSession
 from pingan.errors import PinganError
 from pingan.kit.clock import as_utc, to_local, utcnow
-from pingan.kit.masking import mask_mobile, mask_name
+from pingan.kit.masking import mask_id_number, mask_mobile, mask_name
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -151,7 +151,7 @@ def _w3c(value: datetime | None, settings: Settings) -> str | None:
 def _redact(text: str, case: Case | None = None) -> str:
     """Mask mobile and ID numbers (and the reporter's own name) in free text shown to the public."""
     text = MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)
-    text = ID_NUMBER.sub(lambda m: m.group(0)[0] + "*" * 15 + m.group(0)[-2:], text)
+    text = ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     name = case.reporter_name.strip() if case is not None else ""
     return text.replace(name, mask_name(name)) if len(name) >= 2 else text
 

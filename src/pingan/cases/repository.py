@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -118,8 +119,6 @@ def nearby_open_cases(
 ) -> list[Case]:
     """Open cases of one category reported since ``since`` inside the bounding box of a radius (refine after)."""
     dlat = radius_m / 111_320.0
-    import math
-
     dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
     stmt = (
         select(Case)

@@ -11,7 +11,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -284,16 +284,10 @@ def intake(session: Session, settings: Settings, data: IntakeData, *, actor: Pri
     if channel in AUTO_REGISTER:
         transition(session, settings, case, Action.REGISTER, actor=SYSTEM, now=now, note="渠道已受理，自动立案")
     if channel is Channel.NONPOLICE:
-        case.response_due_at = now + _minutes(settings.case_nonpolice_response_minutes)
+        case.response_due_at = now + timedelta(minutes=settings.case_nonpolice_response_minutes)
     if channel in AUTO_DISPATCH and case.suggested_unit_id is not None:
         transition(session, settings, case, Action.DISPATCH, actor=SYSTEM, now=now, note="接报即分流")
     return IntakeResult(case, dups)
-
-
-def _minutes(n: int) -> Any:
-    from datetime import timedelta
-
-    return timedelta(minutes=n)
 
 
 _ACTION_EVENT = {
@@ -370,7 +364,7 @@ def transition(
         raise Forbidden("this case is not dispatched to your unit", code="not_your_case")
     check_files(files, settings)
     calendar = clocks.work_calendar(session, settings)
-    old_step, old_seq = case.clock_step, case.clock_seq
+    old_step = case.clock_step
     target = row.target or status
     unit_id: int | None = None
     extra: dict[str, Any] = {}
@@ -495,7 +489,7 @@ def transition(
         details={"from": status.value, "to": target.value, **extra, **({"outcome": outcome} if outcome else {})},
     )
     events.publish(session, case_event(_ACTION_EVENT[action], case, actor, now, action=action.value, **extra))
-    notify_after(session, case, action, actor, now, old_seq=old_seq)
+    notify_after(session, settings, case, action, now)
     maybe_level_up(session, settings, case, actor=actor, now=now)
     return case
 
