@@ -124,8 +124,10 @@ def test_raw_copy_of_the_demo_database_holds_no_clear_id_or_mobile_number(demo_e
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
         raw = subprocess.run(["/usr/bin/pg_dump", plain], capture_output=True, check=True, timeout=120).stdout
     assert "渔港社区".encode() in raw  # the copy really holds the register
-    leaked = []
-    for run in re.findall(rb"[0-9X]{11,}", raw):
-        leaked += [run[i : i + 11] for i in range(len(run) - 10) if run[i : i + 11] in phones]
-        leaked += [run[i : i + 18] for i in range(len(run) - 17) if run[i : i + 18] in ids]
+    # Ciphertexts (pg_dump writes bytea as \\x<hex>) and blind indexes (hex) are random hex: among their digit runs
+    # some 11-digit window equals one of ~30,000 registered phones by chance in about one dump in four. A value
+    # stored in clear stands as a number of its own, so hex is dropped and only whole digit runs are compared.
+    raw = re.sub(rb"\\\\x[0-9a-f]*|(?<![0-9a-f])[0-9a-f]{32,64}(?![0-9a-f])", b" ", raw)
+    leaked = [run for run in re.findall(rb"(?<![0-9.])[0-9]{11}(?![0-9])", raw) if run in phones]
+    leaked += [run for run in re.findall(rb"(?<![0-9.])[0-9]{17}[0-9X](?![0-9X])", raw) if run in ids]
     assert not leaked, leaked[:5]
