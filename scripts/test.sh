@@ -13,6 +13,7 @@ need=()
 [ -x /usr/bin/ogrinfo ] || need+=(gdal-bin)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v pg_isready >/dev/null || need+=(postgresql-client)
+command -v gpsdecode >/dev/null || need+=(gpsd-clients)  # gpsd's reference AIS decoder (bench and conformance)
 command -v pdftotext >/dev/null || need+=(poppler-utils)  # reads the printed vessel file back in a test
 ldconfig -p 2>/dev/null | grep -q "libpango-1.0" || need+=(libpango-1.0-0 libpangoft2-1.0-0)  # WeasyPrint
 if [ ${#need[@]} -gt 0 ]; then

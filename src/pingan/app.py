@@ -33,6 +33,8 @@ from pingan.fleet.endpoints import router as fleet_router
 from pingan.fleet.safety_endpoints import router as fleet_safety_router
 from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
+from pingan.maritime import endpoints as maritime_endpoints
+from pingan.maritime.runtime import MaritimeRuntime
 from pingan.org.endpoints import router as org_router
 from pingan.people.endpoints import router as people_router
 from pingan.web import case_pages, fleet_pages, grid_pages, pages
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.db = Database(read=read, write=write)
+    app.state.maritime = MaritimeRuntime(settings, write)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"], summary="The process is up")
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(case_endpoints.inbox_router)
     app.include_router(case_config_endpoints.router)
+    app.include_router(maritime_endpoints.router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
     app.include_router(grid_pages.router)
@@ -154,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def background(settings: Settings, write: sessionmaker[Session]) -> Callable[[FastAPI], Any]:
-    """The app's lifespan: the case-clock scheduler and the outside notifiers (not in the test environment)."""
+    """The app's lifespan: the case-clock scheduler, the position pipeline and the outside notifiers (not in tests)."""
     from pingan.cases import events
 
     @asynccontextmanager
@@ -164,12 +168,17 @@ def background(settings: Settings, write: sessionmaker[Session]) -> Callable[[Fa
         undo: list[Callable[[], None]] = []
         if settings.case_webhook_url:
             undo.append(events.subscribe(events.WebhookNotifier(settings.case_webhook_url)))
+        maritime: MaritimeRuntime = app.state.maritime
         if settings.env != Environment.TEST:
             scheduler.start()
+            if settings.ais_ingest:
+                maritime.start()
         try:
             yield
         finally:
             scheduler.stop()
+            if maritime.started:
+                maritime.stop()
             for fn in undo:
                 fn()
 

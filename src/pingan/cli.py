@@ -667,6 +667,7 @@ def stats(as_json: bool) -> None:
     _require_migrated(settings)
     with _transaction(settings) as session:
         counts = stats_module.collect(session)
+    counts.update(stats_module.live_positions(settings))
     if as_json:
         click.echo(json.dumps(counts, sort_keys=True))
     else:
@@ -676,8 +677,10 @@ def stats(as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     from pingan.cases.cli import cases
+    from pingan.maritime.cli import ais
 
     main.add_command(cases)
+    main.add_command(ais)
 
 
 _register_subcommands()

@@ -86,12 +86,29 @@ class Settings(BaseSettings):
     mqtt_url: str | None = Field(default=None, description="mqtt://host:port of the sensor broker; None = off")
     mqtt_sensor_topic: str = Field(default="pingan/sensors/+/events")
 
+    ais_ingest: bool = Field(default=True, description="Run the position pipeline inside pingan serve")
+    ais_host: str = Field(default="127.0.0.1", description="Address the AIS UDP listener and TCP server bind to")
+    ais_udp_port: int | None = Field(default=10110, ge=0, le=65535, description="NMEA over UDP; None = off")
+    ais_tcp_port: int | None = Field(default=None, ge=0, le=65535, description="TCP server receivers push to")
+    ais_tcp_sources: list[str] = Field(default_factory=list, description="host:port of receivers to connect to")
+    ais_history_dir: Path | None = Field(default=None, description="Parquet position history; default data_dir/tracks")
+    ais_max_speed_kn: float = Field(default=50.0, gt=0, description="Implied speed above this is a position jump")
+    ais_fragment_timeout_s: float = Field(default=5.0, gt=0, description="Drop a partial multi-part message after")
+    ais_flush_seconds: float = Field(default=2.0, gt=0, description="History flush and status period")
+    ais_stale_minutes: float = Field(default=10.0, gt=0, description="A target not heard for this long is stale")
+    ais_lost_minutes: float = Field(default=30.0, gt=0, description="… and lost after this long")
+    ais_port_radius_m: float = Field(default=3000.0, gt=0, description="In port within this distance of a port")
+    ais_mqtt_topic: str = Field(default="pingan/terminals/+/position", description="BeiDou/terminal JSON reports")
+    ais_simulator: bool = Field(default=True, description="pingan demo runs the fleet simulator")
+
     _cipher: FieldCipher | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'pingan.db').as_posix()}"
+        if self.ais_history_dir is None:
+            self.ais_history_dir = self.data_dir / "tracks"
         return self
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from pingan.audit.models import AuditEntry
 from pingan.auth.models import ApiToken, Role, User, WebSession
 from pingan.cases.models import Case
+from pingan.config import Settings
 from pingan.fleet.models import Alert, AlertStatus, Cadre, CadreLink, RectificationTask, TaskStatus, Vessel, VesselGroup
 from pingan.grids.models import AdminArea, Island, LandGrid, MobileGrid, SeaGrid, SeaGridFamily, TeamMember
 from pingan.org.models import OrgUnit
@@ -92,3 +94,29 @@ register("open_alerts", _count(Alert.id, Alert.status != AlertStatus.CLOSED), N_
 def collect(session: Session) -> dict[str, int]:
     """Every registered count, by name."""
     return {name: counter(session) for name, counter in COUNTERS.items()}
+
+
+def live_positions(settings: Settings) -> dict[str, Any]:
+    """Live target counts and ingest counters from the running position pipeline's status file.
+
+    The pipeline runs in `pingan serve` / `pingan demo` / `pingan ais listen`; it rewrites the file every few
+    seconds. Without a fresh file the figures are zero and ``ais_live`` is false.
+    """
+    from pingan.maritime.runtime import read_status
+
+    status = read_status(settings.data_dir)
+    live = bool(status and status.get("live"))
+    targets = (status or {}).get("targets", {}) if live else {}
+    ingest = (status or {}).get("ingest", {}) if live else {}
+    refused = ingest.get("rejected", {})
+    return {
+        "ais_live": live,
+        "ais_targets": int(targets.get("total", 0)),
+        "ais_vessels": int(targets.get("vessel", 0)),
+        "ais_net_beacons": int(targets.get("net_beacon", 0)),
+        "ais_lines": int(ingest.get("lines", 0)),
+        "ais_messages": int(ingest.get("messages", 0)),
+        "ais_lines_refused": int(sum(refused.values())),
+        "ais_positions_refused": int(sum(ingest.get("positions_refused", {}).values())),
+        "ais_rate_per_s": float(ingest.get("rate_per_s", 0.0)),
+    }

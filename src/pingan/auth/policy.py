@@ -38,6 +38,8 @@ class Permission(StrEnum):
     FLEET_EXPORT = "fleet.export"
     DUTY_WRITE = "duty.write"  # watch-duty rosters and logs
     ALERT_READ = "alert.read"
+    MARITIME_READ = "maritime.read"  # the live sea map, target cards, tracks and ingest counters
+    MARITIME_INGEST = "maritime.ingest"  # terminal gateways posting BeiDou and other position reports
     CASE_READ = "case.read"  # cases in scope, queues, timeline, inbox
     CASE_REPORT = "case.report"  # 上报 (and 自行处置 of minor matters)
     CASE_INTAKE = "case.intake"  # machine channels: 12345 orders, 110 transfers, sensors, internal alerts
@@ -158,11 +160,13 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.PEOPLE_READ,
                 P.PEOPLE_EXPORT,
                 P.FLEET_READ,
+                P.MARITIME_READ,
                 P.FLEET_EXPORT,
                 P.ALERT_READ,
                 P.CASE_READ,
                 P.CASE_REPORT,
                 P.CASE_INTAKE,
+                P.MARITIME_INGEST,
                 P.CASE_REGISTER,
                 P.CASE_CHECK,
                 P.CASE_VISIT,
@@ -190,6 +194,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.PEOPLE_EXPORT,
                 P.PEOPLE_IMPORT,
                 P.FLEET_READ,
+                P.MARITIME_READ,
                 P.FLEET_WRITE,
                 P.FLEET_INSPECT,
                 P.RATING_CONFIRM,
@@ -219,6 +224,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.ORG_READ,
                 P.GRID_READ,
                 P.FLEET_READ,
+                P.MARITIME_READ,
                 P.FLEET_WRITE,
                 P.FLEET_INSPECT,
                 P.RATING_CONFIRM,

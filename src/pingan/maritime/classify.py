@@ -1,0 +1,122 @@
+"""Target classification: vessel, aid to navigation, distress beacon, base station, SAR aircraft or net beacon.
+
+Rules follow the MMSI formats of gpsd's AIVDM document and ITU-R M.585 (maritime.md §3.3), the message type, and,
+for fishing-net position beacons (网位仪) that misuse ship MMSIs, behaviour: not in the vessel registry, a
+beacon-like name, or a slow Class B target reporting at a beacon's cadence. Classification runs before anything
+that counts vessels or screens collision pairs, so beacons never reach those.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TargetClass(StrEnum):
+    """What an AIS (or BeiDou) target is."""
+
+    VESSEL = "vessel"
+    ATON = "aton"  # aid to navigation, real or virtual
+    SART = "sart"
+    MOB = "mob"
+    EPIRB = "epirb"
+    BASE_STATION = "base_station"
+    SAR_AIRCRAFT = "sar_aircraft"
+    NET_BEACON = "net_beacon"  # 网位仪
+    UNKNOWN = "unknown"
+
+
+DISTRESS = frozenset({TargetClass.SART, TargetClass.MOB, TargetClass.EPIRB})
+NOT_VESSELS = frozenset(TargetClass) - {TargetClass.VESSEL}
+
+# Beacons announce battery voltage or charge as their name ("12V", "83%"), or a net mark.
+_BEACON_NAME = re.compile(r"(\d+(\.\d+)?\s*V\b)|(\d{1,3}\s*%)|\bNET\b|BUOY|网", re.IGNORECASE)
+
+
+def by_mmsi(mmsi: int) -> TargetClass | None:
+    """The class an MMSI's format implies, or None for an ordinary ship MMSI (MIDXXXXXX).
+
+    >>> by_mmsi(970123456), by_mmsi(992351234), by_mmsi(3669702), by_mmsi(111232506), by_mmsi(412345678)
+    (<TargetClass.SART: 'sart'>, <TargetClass.ATON: 'aton'>, <TargetClass.BASE_STATION: 'base_station'>, \
+<TargetClass.SAR_AIRCRAFT: 'sar_aircraft'>, None)
+    """
+    text = f"{mmsi:09d}"
+    if text.startswith("970"):
+        return TargetClass.SART
+    if text.startswith("972"):
+        return TargetClass.MOB
+    if text.startswith("974"):
+        return TargetClass.EPIRB
+    if text.startswith("979"):
+        return TargetClass.NET_BEACON  # AMRD group B (ITU-R M.585-9; unconfirmed in maritime.md)
+    if text.startswith("99"):
+        return TargetClass.ATON
+    if text.startswith("111"):
+        return TargetClass.SAR_AIRCRAFT
+    if text.startswith("00"):
+        return TargetClass.BASE_STATION
+    if text.startswith("0"):
+        return TargetClass.UNKNOWN  # a group call, never a target
+    mid = int(text[:3])
+    if not 201 <= mid <= 775:
+        return TargetClass.UNKNOWN  # no country has this MID: a misconfigured or improvised transmitter
+    return None
+
+
+def by_message(msg_type: int, nav_status: int | None) -> TargetClass | None:
+    """The class a message type or navigation status implies (type 21 AtoN, 4 base station, 9 SAR aircraft)."""
+    if msg_type == 21:
+        return TargetClass.ATON
+    if msg_type in (4, 11):
+        return TargetClass.BASE_STATION
+    if msg_type == 9:
+        return TargetClass.SAR_AIRCRAFT
+    if nav_status == 14:
+        return TargetClass.SART  # AIS-SART active (also MOB and EPIRB-AIS use status 14)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """What a target has shown so far, for telling net beacons from vessels."""
+
+    registered: bool  # its MMSI is a current AIS terminal of a vessel file (一船一档)
+    class_b: bool
+    reports: int
+    median_interval_s: float | None
+    max_sog_kn: float | None
+    name: str | None
+
+
+BEACON_MIN_REPORTS = 4
+BEACON_MIN_INTERVAL_S = 60.0  # beacons report every 1–30 min, 2 min by default; a moving Class B every 30 s
+BEACON_MAX_SOG_KN = 3.0
+
+
+def by_behaviour(b: Behaviour) -> TargetClass:
+    """Vessel or net beacon for a ship-format MMSI, from the registry, the name and the reporting pattern.
+
+    >>> by_behaviour(Behaviour(False, True, 6, 120.0, 0.4, None))
+    <TargetClass.NET_BEACON: 'net_beacon'>
+    >>> by_behaviour(Behaviour(True, True, 6, 120.0, 0.4, None))
+    <TargetClass.VESSEL: 'vessel'>
+    """
+    if b.registered:
+        return TargetClass.VESSEL
+    if b.name and _BEACON_NAME.search(b.name):
+        return TargetClass.NET_BEACON
+    if (
+        b.class_b
+        and b.reports >= BEACON_MIN_REPORTS
+        and b.median_interval_s is not None
+        and b.median_interval_s >= BEACON_MIN_INTERVAL_S
+        and (b.max_sog_kn or 0.0) <= BEACON_MAX_SOG_KN
+    ):
+        return TargetClass.NET_BEACON
+    return TargetClass.VESSEL
+
+
+def classify(mmsi: int, msg_type: int, nav_status: int | None, behaviour: Behaviour) -> TargetClass:
+    """The target class: MMSI format first, then message type, then behaviour."""
+    return by_mmsi(mmsi) or by_message(msg_type, nav_status) or by_behaviour(behaviour)

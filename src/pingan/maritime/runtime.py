@@ -1,0 +1,232 @@
+"""The running pipeline of one process: registry from the database, land test, listeners, and periodic work.
+
+Periodic work (a thread): flush history, save AIS static data to vessel files, refresh the vessel index, and
+write `<data_dir>/ais-status.json` so that `pingan stats` (another process) can report live counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.orm import Session, sessionmaker
+
+from pingan.config import Settings
+from pingan.maritime.listeners import Listeners
+from pingan.maritime.pipeline import Pipeline
+from pingan.maritime.repository import (
+    PortArea,
+    Registry,
+    SeaArea,
+    load_ports,
+    load_registry,
+    load_sea_grids,
+    save_ais_snapshots,
+)
+from pingan.maritime.tracks import FilterPolicy, LandTest
+
+log = logging.getLogger(__name__)
+STATUS_FILE = "ais-status.json"
+REGISTRY_REFRESH_S = 60.0
+METRES_PER_DEG_LAT = 111_320.0
+
+
+def near_ports(
+    ports: list[PortArea], radius_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Port boxes grown by `radius_m` (min lon, min lat, max lon, max lat arrays)."""
+    if not ports:
+        empty = np.zeros(0)
+        return empty, empty, empty, empty
+    box = np.array([p.box for p in ports], dtype=np.float64)
+    dlat = radius_m / METRES_PER_DEG_LAT
+    dlon = dlat / np.cos(np.radians((box[:, 1] + box[:, 3]) / 2))
+    return box[:, 0] - dlon, box[:, 1] - dlat, box[:, 2] + dlon, box[:, 3] + dlat
+
+
+def in_boxes(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    boxes: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.bool_]:
+    """True where a point lies in any of the boxes."""
+    x0, y0, x1, y1 = boxes
+    if not x0.size or not lon.size:
+        return np.zeros(lon.shape, dtype=np.bool_)
+    inside = (lon[:, None] >= x0) & (lon[:, None] <= x1) & (lat[:, None] >= y0) & (lat[:, None] <= y1)
+    return np.asarray(inside.any(axis=1))
+
+
+def land_test(ports: list[PortArea], *, port_margin_m: float = 2000.0) -> LandTest:
+    """On land by the GLOBE 1 km mask (`global-land-mask`), except near a port, where quays and berths are."""
+    from global_land_mask import globe
+
+    boxes = near_ports(ports, port_margin_m)
+
+    def on_land(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        land = np.asarray(globe.is_land(lat, lon), dtype=np.bool_)
+        if land.any():
+            land &= ~in_boxes(lon, lat, boxes)
+        return land
+
+    return on_land
+
+
+class MaritimeRuntime:
+    """The pipeline and everything that keeps it fed and saved, for one process."""
+
+    def __init__(self, settings: Settings, write: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.write = write
+        self.registry = Registry()
+        self.ports: list[PortArea] = []
+        self.sea_grids: list[SeaArea] = []
+        self.port_boxes = near_ports([], 0)
+        self.pipeline = Pipeline(
+            history_root=settings.ais_history_dir,
+            policy=FilterPolicy(max_speed_kn=settings.ais_max_speed_kn),
+            fragment_timeout_s=settings.ais_fragment_timeout_s,
+        )
+        self.listeners: Listeners | None = None
+        self.mqtt: Any = None
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._loaded_at = 0.0
+        self.rate_per_s = 0.0
+        self._last_rate = (time.monotonic(), 0)
+        self.started = False
+
+    # ---- reference data ------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the registry, ports and sea grids from the database (again)."""
+        with self.write() as session:
+            registry = load_registry(session)
+            ports = load_ports(session)
+            grids = load_sea_grids(session)
+        with self.pipeline.lock:
+            self.registry = registry
+            self.pipeline.index = registry.index
+            if ports != self.ports or self.pipeline.tracks.land is None:
+                self.ports = ports
+                self.port_boxes = near_ports(ports, self.settings.ais_port_radius_m)
+                self.pipeline.tracks.land = land_test(ports)
+        self.sea_grids = grids
+        self._loaded_at = time.monotonic()
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self, *, listen: bool = True) -> None:
+        """Load reference data, bind the feeds and start the periodic work."""
+        self.load()
+        self.started = True
+        self._stop = threading.Event()
+        s = self.settings
+        if listen and (s.ais_udp_port is not None or s.ais_tcp_port is not None or s.ais_tcp_sources):
+            self.listeners = Listeners(
+                self.pipeline,
+                host=s.ais_host,
+                udp_port=s.ais_udp_port,
+                tcp_port=s.ais_tcp_port,
+                tcp_sources=s.ais_tcp_sources,
+            )
+            self.listeners.start()
+            log.info("AIS ingest listening: %s", self.listeners.bound)
+        if listen and s.mqtt_url:
+            from pingan.maritime.terminals import TerminalConsumer
+
+            self.mqtt = TerminalConsumer(s.mqtt_url, s.ais_mqtt_topic, self.pipeline)
+            self.mqtt.start()
+        self._worker = threading.Thread(target=self._periodic, name="pingan-ais-periodic", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop the feeds and the periodic work, then write what is buffered (a second call does nothing)."""
+        if not self.started:
+            return
+        self.started = False
+        self._stop.set()
+        if self.listeners is not None:
+            self.listeners.stop()
+            self.listeners = None
+        if self.mqtt is not None:
+            self.mqtt.stop()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+        self.tick()
+
+    def _periodic(self) -> None:
+        while not self._stop.wait(self.settings.ais_flush_seconds):
+            try:
+                self.tick()
+            except Exception:  # keep ingesting; the next tick retries
+                log.exception("maritime periodic work failed")
+
+    def tick(self) -> None:
+        """Flush history, save static data, refresh the registry when due, and write the status file."""
+        self.pipeline.flush()
+        self.save_statics()
+        if time.monotonic() - self._loaded_at > REGISTRY_REFRESH_S:
+            self.load()
+        self.write_status()
+
+    def save_statics(self) -> int:
+        """Write changed AIS static data of registered vessels into their files."""
+        with self.pipeline.lock:
+            dirty, self.pipeline.static_dirty = self.pipeline.static_dirty, set()
+            snapshots = {
+                self.registry.index.by_mmsi[m]: dict(self.pipeline.statics[m])
+                for m in dirty
+                if m in self.registry.index.by_mmsi
+            }
+        if not snapshots:
+            return 0
+        with self.write() as session:
+            changed = save_ais_snapshots(session, snapshots)
+            session.commit()
+        return changed
+
+    # ---- status --------------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Counters, live target counts and the message rate."""
+        counts = self.pipeline.counts()
+        now = time.monotonic()
+        then, messages = self._last_rate
+        total = counts["ingest"]["messages"]
+        if now - then >= 1.0:
+            self.rate_per_s = (total - messages) / (now - then)
+            self._last_rate = (now, total)
+        counts["ingest"]["rate_per_s"] = round(self.rate_per_s, 1)
+        counts["listening"] = self.listeners.bound if self.listeners else {}
+        return counts
+
+    def write_status(self) -> None:
+        """Write the status file atomically for other processes."""
+        data_dir = Path(self.settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        body = {"updated_at": datetime.now(UTC).isoformat(), "pid": os.getpid(), **self.status()}
+        tmp = data_dir / f".{STATUS_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+        tmp.replace(data_dir / STATUS_FILE)
+
+
+def read_status(data_dir: Path, *, max_age_s: float = 60.0) -> dict[str, Any] | None:
+    """The status a running pipeline last wrote, or None when there is none or it is older than `max_age_s`."""
+    path = Path(data_dir) / STATUS_FILE
+    try:
+        body: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        updated = datetime.fromisoformat(body["updated_at"])
+    except (OSError, ValueError, KeyError):
+        return None
+    body["age_s"] = round((datetime.now(UTC) - updated).total_seconds(), 1)
+    body["live"] = body["age_s"] <= max_age_s
+    return body
