@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import signal
@@ -177,10 +178,8 @@ def ais_listen(udp_port: int | None, tcp_port: int | None, sources: tuple[str, .
     click.echo(f"pingan ais listen: {bound or 'no feeds'}; status in {settings.data_dir}/ais-status.json")
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         done.wait(duration)
-    except KeyboardInterrupt:
-        pass
     runtime.stop()
     counts = runtime.pipeline.counts()
     click.echo(json.dumps(counts, ensure_ascii=False))
