@@ -29,6 +29,14 @@ PURE_MODULES = [
     "cases/catalog.py",
     "cases/routing.py",
     "cases/kpi.py",
+    "maritime/nmea.py",
+    "maritime/classify.py",
+    "maritime/tracks.py",
+    "maritime/reports.py",
+    "maritime/gpsd.py",
+    "maritime/gpsd_bits.py",
+    "maritime/gpsd_messages.py",
+    "maritime/gpsd_asm.py",
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "sqlalchemy", "pingan.db", "pingan.config", "pingan.deps")
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic"}

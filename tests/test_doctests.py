@@ -8,6 +8,10 @@ import importlib
 import pytest
 
 MODULES = [
+    "pingan.maritime.nmea",
+    "pingan.maritime.stream",
+    "pingan.maritime.classify",
+    "pingan.maritime.tracks",
     "pingan.kit.clock",
     "pingan.kit.masking",
     "pingan.auth.policy",

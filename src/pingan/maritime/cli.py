@@ -70,7 +70,7 @@ def ais_decode(path: Path, fmt: str) -> None:
     if fmt.startswith("gpsd-json"):
         from pingan.maritime.gpsd import gpsd_records
 
-        for record in gpsd_records((d.msg for d in decoded), scaled=fmt == "gpsd-json"):
+        for record in gpsd_records(decoded, scaled=fmt == "gpsd-json"):
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         for d in decoded:

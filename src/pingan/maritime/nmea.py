@@ -120,7 +120,7 @@ def parse_line(raw: bytes | str) -> Sentence | Reason | Skip:
         tags = parsed
         line = line[end + 1 :]
     if not line.startswith("!"):
-        return Skip.NOT_AIS if line[0] == "$" else Reason.MALFORMED
+        return Skip.NOT_AIS if line.startswith("$") else Reason.MALFORMED
     star = line.find("*")
     if star < 0 or not _HEX2.fullmatch(line[star + 1 : star + 3]):
         return Reason.MALFORMED

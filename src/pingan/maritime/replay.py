@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 
 from pingan.maritime import fastpath
-from pingan.maritime.nmea import Reason
+from pingan.maritime.nmea import Skip
 from pingan.maritime.pipeline import Pipeline
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -68,7 +68,8 @@ def batch_columns(batch: fastpath.FastBatch, *, base_s: float, first_line: int) 
     sog = _nan_where(batch.speed, np.where(low, batch.speed == 63, batch.speed >= 102.3))
     cog = _nan_where(batch.course, np.where(low, batch.course == 511, batch.course >= 360.0))
     heading = _nan_where(batch.heading, batch.heading >= 360)
-    status = np.where(batch.has_status, batch.status, -1).astype(np.int16)
+    has_status = (t <= 3) | low  # type 18 carries no navigation status
+    status = np.where(has_status, batch.status, -1).astype(np.int16)
     at = np.where(
         np.isnan(batch.received_at), base_s + (first_line + batch.line_no) * UNTIMED_LINE_S, batch.received_at
     )
@@ -107,24 +108,20 @@ def replay_file(
                 pipeline.counters.lines += n_fast
                 pipeline.counters.used += n_fast
                 pipeline.counters.messages += n_fast
-                for code in batch.rejected_reason.tolist():
-                    reason = fastpath.REASONS[code]
-                    pipeline.counters.lines += 1
-                    pipeline.counters.reject(
-                        Reason(reason) if reason in Reason.__members__.values() else Reason.MALFORMED
-                    )
-                    result.refused[reason] += 1
-                pipeline.counters.lines += int(batch.blank)
-                pipeline.counters.skipped["blank"] += int(batch.blank)
+                pipeline.counters.lines += int(batch.blank.size)
+                pipeline.counters.skipped[Skip.BLANK.value] += int(batch.blank.size)
             pipeline.take_batch(cols, station_names=batch.stations)
             result.fast += n_fast
-            for line_no in batch.fallback.tolist():
+            # Lines the fast path refused go through the full path too, so that live and replay count alike
+            # (comments, non-AIS NMEA and odd but valid sentences are the full path's to judge).
+            for line_no in np.union1d(batch.fallback, batch.rejected).tolist():
                 at = base_s + (first_line + line_no) * UNTIMED_LINE_S
                 with pipeline.lock:
                     message = decoder.feed(lines[line_no], at=at)
                     if message is not None:
                         pipeline.take(message, received_at=datetime.fromtimestamp(at, UTC))
                         result.full += 1
+    result.refused.update(pipeline.counters.rejected)
     decoder.assembler.flush()
     result.messages = result.fast + result.full
     pipeline.flush()

@@ -133,7 +133,8 @@ def static_from_ais(msg: Any) -> StaticData | None:
             if not value:
                 continue
         fields[name] = value
-    if msg_type == 5 and getattr(msg, "month", 0):
+    month: Any = getattr(msg, "month", 0)
+    if msg_type == 5 and month:
         fields["eta"] = f"{int(msg.month):02d}-{int(msg.day):02d} {int(msg.hour):02d}:{int(msg.minute):02d}"
     if not fields:
         return None

@@ -70,8 +70,17 @@ def land_test(ports: list[PortArea], *, port_margin_m: float = 2000.0) -> LandTe
     from global_land_mask import globe
 
     boxes = near_ports(ports, port_margin_m)
+    cells: dict[tuple[int, int], bool] = {}  # single points, by 1/240° cell: the mask's own cells are 1/120°
 
     def on_land(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        if lon.size == 1:
+            key = (int(lon[0] * 240), int(lat[0] * 240))
+            hit = cells.get(key)
+            if hit is None:
+                hit = bool(globe.is_land(lat, lon)[0]) and not bool(in_boxes(lon, lat, boxes)[0])
+                if len(cells) < 1_000_000:
+                    cells[key] = hit
+            return np.array([hit])
         land = np.asarray(globe.is_land(lat, lon), dtype=np.bool_)
         if land.any():
             land &= ~in_boxes(lon, lat, boxes)

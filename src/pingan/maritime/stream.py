@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pyais.messages import MSG_CLASS
 from pingan.maritime.nmea import Reason, Sentence, Skip, parse_line
 
 SAMPLES_PER_REASON = 20
+EXPIRE_EVERY_S = 0.5  # partial messages are checked for timeout at most this often
 
 
 @dataclass
@@ -173,6 +175,9 @@ def decode_payload(payload: str, fill_bits: int) -> Any | Reason:
         return Reason.DECODE_ERROR
 
 
+decode_static = functools.lru_cache(maxsize=1 << 16)(decode_payload)  # pyais messages are never mutated here
+
+
 def tag_time(tags: dict[str, str]) -> datetime | None:
     """The receiver time of a tag block's `c:` field (Unix seconds, or milliseconds when it is that large).
 
@@ -228,6 +233,7 @@ class Decoder:
         self.assembler = Assembler(self.counters, timeout_s=timeout_s)
         self.lines_per_s = lines_per_s
         self._clock = 0.0
+        self._expired_at = 0.0
 
     def feed(self, raw: str | bytes, *, at: float | None = None) -> Decoded | None:
         """Take one received line (arriving at `at` seconds) and return a message if one completes."""
@@ -241,13 +247,15 @@ class Decoder:
         if isinstance(parsed, Reason):
             counters.reject(parsed, sample=raw)
             return None
-        if self.assembler._partials:
+        if self.assembler._partials and self._clock - self._expired_at >= EXPIRE_EVERY_S:
+            self._expired_at = self._clock
             self.assembler.expire(self._clock)
         station = parsed.tags.get("s") or self.station
         done = self.assembler.add(parsed, station=station, at=self._clock, raw=raw)
         if done is None:
             return None
-        msg = decode_payload(done.payload, done.fill_bits)
+        static = done.payload[:1] in ("5", "H")  # types 5 and 24 repeat unchanged every few minutes
+        msg = decode_static(done.payload, done.fill_bits) if static else decode_payload(done.payload, done.fill_bits)
         if isinstance(msg, Reason):
             counters.used -= done.lines
             counters.reject(msg, done.lines, sample=done.payload)
