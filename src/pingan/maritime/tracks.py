@@ -87,7 +87,7 @@ def dead_reckon(
 
     >>> lon, lat = dead_reckon(np.array([122.0]), np.array([30.0]), np.array([10.0]), np.array([0.0]),
     ...                        np.array([360.0]))
-    >>> round(float((lat[0] - 30.0) * 60), 3)  # 10 kn for 6 minutes = 1 nm north = 1 arc-minute
+    >>> round(float((lat[0] - 30.0) * 60), 2)  # 10 kn for 6 minutes = 1 nm north, about 1 arc-minute
     1.0
     """
     moving = np.isfinite(sog_kn) & np.isfinite(cog_deg) & (elapsed_s > 0)
