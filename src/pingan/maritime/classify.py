@@ -52,6 +52,8 @@ def by_mmsi(mmsi: int) -> TargetClass | None:
         return TargetClass.NET_BEACON  # AMRD group B (ITU-R M.585-9; unconfirmed in maritime.md)
     if text.startswith("99"):
         return TargetClass.ATON
+    if text.startswith("98"):
+        return None  # a craft associated with a parent ship (98MIDXXXX): judged like a ship
     if text.startswith("111"):
         return TargetClass.SAR_AIRCRAFT
     if text.startswith("00"):
@@ -68,8 +70,8 @@ def by_message(msg_type: int, nav_status: int | None) -> TargetClass | None:
     """The class a message type or navigation status implies (type 21 AtoN, 4 base station, 9 SAR aircraft)."""
     if msg_type == 21:
         return TargetClass.ATON
-    if msg_type in (4, 11):
-        return TargetClass.BASE_STATION
+    if msg_type == 4:
+        return TargetClass.BASE_STATION  # type 11 (UTC/date response) is sent by ships too
     if msg_type == 9:
         return TargetClass.SAR_AIRCRAFT
     if nav_status == 14:
@@ -118,5 +120,8 @@ def by_behaviour(b: Behaviour) -> TargetClass:
 
 
 def classify(mmsi: int, msg_type: int, nav_status: int | None, behaviour: Behaviour) -> TargetClass:
-    """The target class: MMSI format first, then message type, then behaviour."""
+    """The target class: an AtoN report first (only aids to navigation send type 21, whatever their MMSI), then the
+    MMSI format, then the message type, then behaviour."""
+    if msg_type == 21:
+        return TargetClass.ATON
     return by_mmsi(mmsi) or by_message(msg_type, nav_status) or by_behaviour(behaviour)

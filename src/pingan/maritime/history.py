@@ -112,7 +112,13 @@ class HistoryWriter:
         return written
 
 
+_NUMERIC = {"key", "mmsi", "vessel_id", "observed_at", "lon", "lat", "sog_kn", "cog_deg", "heading_deg", "nav_status"}
+_NUMERIC |= {"msg_type"}
+_NULL_BELOW_ZERO = ("mmsi", "vessel_id", "nav_status")
+
+
 def _concat(parts: list[Any]) -> NDArray[Any] | list[Any]:
+    """Join one column's parts; NumPy arrays and lists of single rows (None for missing) may be mixed."""
     if all(isinstance(p, np.ndarray) for p in parts):
         return np.concatenate(parts) if parts else np.array([])
     out: list[Any] = []
@@ -127,20 +133,31 @@ def _take(values: NDArray[Any] | list[Any], idx: NDArray[np.int64]) -> NDArray[A
     return [values[i] for i in idx]
 
 
+def _numeric(values: NDArray[Any] | list[Any]) -> NDArray[np.float64]:
+    """A numeric column as float64 with NaN for missing (None in row lists)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(np.float64)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
 def _table(columns: dict[str, Any]) -> pa.Table:
-    seconds = np.asarray(columns["observed_at"], dtype=np.float64)
+    seconds = _numeric(columns["observed_at"])
     arrays = []
     for field in SCHEMA:
+        values = columns[field.name]
         if field.name == "observed_at":
             arrays.append(pa.array((seconds * 1000).astype("int64"), type=pa.int64()).cast(field.type))
-            continue
-        values = columns[field.name]
-        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-            arrays.append(pa.array(values, type=field.type, from_pandas=True))  # NaN -> null
-        elif isinstance(values, np.ndarray) and field.name in ("mmsi", "vessel_id", "nav_status"):
-            arrays.append(pa.array(values, type=field.type, mask=values < 0))  # -1 -> null
+        elif field.name in _NUMERIC:
+            number = _numeric(values)
+            missing = np.isnan(number)
+            if field.name in _NULL_BELOW_ZERO:
+                missing |= number < 0  # -1 marks "none" in the batch columns
+            if pa.types.is_floating(field.type):
+                arrays.append(pa.array(number, type=field.type, mask=missing))
+            else:
+                arrays.append(pa.array(np.where(missing, 0, number).astype(np.int64), mask=missing).cast(field.type))
         else:
-            arrays.append(pa.array(values, type=field.type))
+            arrays.append(pa.array(list(values) if isinstance(values, np.ndarray) else values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 

@@ -19,7 +19,7 @@ class Reason(StrEnum):
     MALFORMED = "malformed"  # not a well-formed !..VDM/VDO sentence
     CHECKSUM = "checksum"
     TAG_CHECKSUM = "tag_checksum"
-    BAD_FRAGMENT = "bad_fragment"  # fragment number outside 1..count, count outside 1..9
+    BAD_FRAGMENT = "bad_fragment"  # fragment number outside 1..count, count outside 1..9, fill bits above 5
     OUT_OF_ORDER = "out_of_order"  # a fragment that does not follow its predecessor
     INCOMPLETE = "incomplete"  # fragments dropped because their message never completed (restart or timeout)
     DECODE_ERROR = "decode_error"  # the assembled payload does not decode as its message type

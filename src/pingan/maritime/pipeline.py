@@ -139,7 +139,7 @@ class Pipeline:
     # ---- positions -----------------------------------------------------------------------------------------
 
     def _class_for(self, mmsi: int, msg_type: int, nav_status: int | None, row: int | None) -> TargetClass:
-        fixed = by_mmsi(mmsi) or by_message(msg_type, nav_status)
+        fixed = TargetClass.ATON if msg_type == 21 else by_mmsi(mmsi) or by_message(msg_type, nav_status)
         if fixed is not None:
             return fixed
         t = self.tracks

@@ -128,13 +128,16 @@ def static_from_ais(msg: Any) -> StaticData | None:
             continue
         if hasattr(value, "value"):  # pyais enums
             value = int(value.value)
+        if name == "imo" and value == 0:
+            continue  # IMO 0 = not available
         if isinstance(value, str):
             value = value.strip().rstrip("@").strip()
             if not value:
                 continue
         fields[name] = value
     month: Any = getattr(msg, "month", 0)
-    if msg_type == 5 and month:
+    day, hour, minute = (int(getattr(msg, n, 0) or 0) for n in ("day", "hour", "minute"))
+    if msg_type == 5 and month and day and hour < 24 and minute < 60:  # 0 / 24 / 60 mean "not available"
         fields["eta"] = f"{int(msg.month):02d}-{int(msg.day):02d} {int(msg.hour):02d}:{int(msg.minute):02d}"
     if not fields:
         return None

@@ -111,6 +111,7 @@ class TrackTable:
         self.refused: Counter[str] = Counter()
         self.accepted = 0
         self.seq = 0  # bumped on every accepted update; rows remember theirs for change feeds
+        self._batch_streaks: dict[int, int] = {}  # key -> jumps refused in a row at the end of the last batch
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
@@ -193,7 +194,7 @@ class TrackTable:
             return Refusal.DUPLICATE
         if dist > self.policy.min_jump_m:
             speed_kn = dist / max(at - last_at, 1.0) / KN_TO_MS
-            if speed_kn > self.policy.max_speed_kn and self.jumps[row] + 1 < self.policy.jump_reset:
+            if speed_kn > self.policy.max_speed_kn and self.jumps[row] < self.policy.jump_reset:
                 return Refusal.JUMP
         return None
 
@@ -317,50 +318,7 @@ class TrackTable:
         k, t, x, y = key[order], at[order], lon[order], lat[order]
         m = order.size
         if m:
-            first = np.ones(m, dtype=np.bool_)
-            first[1:] = k[1:] != k[:-1]
-            prev_t, prev_x, prev_y = np.roll(t, 1), np.roll(x, 1), np.roll(y, 1)
-            prev_full = np.full(m, -np.inf)
-            # Seed each target's first report with the table's current fix.
-            known = np.array([self.index.get(int(v), -1) for v in k[first]], dtype=np.int64)
-            seed_t = np.where(known >= 0, self.observed_at[np.maximum(known, 0)], np.nan)
-            seed_x = np.where(known >= 0, self.lon[np.maximum(known, 0)], np.nan)
-            seed_y = np.where(known >= 0, self.lat[np.maximum(known, 0)], np.nan)
-            seed_full = np.where(
-                known >= 0, np.nan_to_num(self.last_full_at[np.maximum(known, 0)], nan=-np.inf), -np.inf
-            )
-            prev_t[first], prev_x[first], prev_y[first] = seed_t, seed_x, seed_y
-            dist_prev = _haversine_v(prev_x, prev_y, x, y)
-            dt_prev = t - prev_t
-            has_prev = np.isfinite(prev_t)
-            stale = has_prev & (dt_prev < 0)
-            dup = has_prev & (dt_prev == 0) & (dist_prev < 1.0)
-            limit = self.policy.max_speed_kn * KN_TO_MS
-            fast_in = has_prev & (dist_prev > self.policy.min_jump_m) & (dist_prev > limit * np.maximum(dt_prev, 1.0))
-            nxt_same = np.zeros(m, dtype=np.bool_)
-            nxt_same[:-1] = ~first[1:]
-            dist_next = np.zeros(m)
-            dt_next = np.ones(m)
-            dist_next[:-1] = _haversine_v(x[:-1], y[:-1], x[1:], y[1:])
-            dt_next[:-1] = t[1:] - t[:-1]
-            fast_out = ~nxt_same | (
-                (dist_next > self.policy.min_jump_m) & (dist_next > limit * np.maximum(dt_next, 1.0))
-            )
-            spike = fast_in & fast_out
-            # Latest full-resolution time at or before each report, per target (running max with group offsets).
-            group = np.cumsum(first) - 1
-            full_t = np.where(~low_res[order], t, -np.inf)
-            base = float(np.nanmin(t)) - 1.0
-            span = float(np.nanmax(t)) - base + 2.0
-            shifted = np.where(np.isfinite(full_t), full_t - base, 0.0) + group * span
-            running = np.maximum.accumulate(shifted) - group * span
-            last_full = np.where(running > 0, running + base, -np.inf)
-            prev_full[1:] = last_full[:-1]
-            prev_full[first] = seed_full
-            redundant = low_res[order] & (t - prev_full < self.policy.low_res_window_s)
-            verdict = np.zeros(m, dtype=np.int8)
-            for code, mask in enumerate((stale, dup, redundant, spike), start=1):
-                verdict[(verdict == 0) & mask] = code
+            verdict = self._judge_batch(k, t, x, y, low_res[order])
             for code, reason in enumerate(
                 (Refusal.STALE, Refusal.DUPLICATE, Refusal.LOW_RES_REDUNDANT, Refusal.JUMP), start=1
             ):
@@ -371,6 +329,92 @@ class TrackTable:
             self._apply_latest(cols, key, at, ok)
         return ok
 
+    def _judge_batch(
+        self,
+        k: NDArray[np.int64],
+        t: NDArray[np.float64],
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        low_res: NDArray[np.bool_],
+    ) -> NDArray[np.int8]:
+        """Verdicts for reports sorted by target and time: 0 accept, 1 stale, 2 duplicate, 3 low-res, 4 jump."""
+        m = k.size
+        policy = self.policy
+        first = np.ones(m, dtype=np.bool_)
+        first[1:] = k[1:] != k[:-1]
+        group = np.cumsum(first) - 1
+        known = np.array([self.index.get(int(v), -1) for v in k[first]], dtype=np.int64)
+        row = np.maximum(known, 0)
+        has_row = known >= 0
+        seed_t = np.where(has_row, self.observed_at[row], np.nan)
+        seed_x = np.where(has_row, self.lon[row], np.nan)
+        seed_y = np.where(has_row, self.lat[row], np.nan)
+        seed_full = np.where(has_row, np.nan_to_num(self.last_full_at[row], nan=-np.inf), -np.inf)
+        seed_jumps = np.where(has_row, self.jumps[row], 0)
+        prev_t, prev_x, prev_y = np.roll(t, 1), np.roll(x, 1), np.roll(y, 1)
+        prev_t[first], prev_x[first], prev_y[first] = seed_t, seed_x, seed_y
+        dist_prev = _haversine_v(prev_x, prev_y, x, y)
+        dt_prev = t - prev_t
+        has_prev = np.isfinite(prev_t)
+        stale = has_prev & (dt_prev < 0)
+        dup = has_prev & (dt_prev == 0) & (dist_prev < 1.0)
+        limit = policy.max_speed_kn * KN_TO_MS
+
+        def too_fast(dist: NDArray[np.float64], dt: NDArray[np.float64]) -> NDArray[np.bool_]:
+            return np.asarray((dist > policy.min_jump_m) & (dist > limit * np.maximum(dt, 1.0)))
+
+        fast_in = has_prev & too_fast(dist_prev, dt_prev)
+        has_next = np.zeros(m, dtype=np.bool_)
+        has_next[:-1] = ~first[1:]
+        fast_out = np.zeros(m, dtype=np.bool_)
+        fast_out[:-1] = has_next[:-1] & too_fast(_haversine_v(x[:-1], y[:-1], x[1:], y[1:]), t[1:] - t[:-1])
+        jump = fast_in & fast_out  # a spike: far from both neighbours
+        # The last report of a target has no next one: judge it against the last fix that was not a spike.
+        last = np.nonzero(fast_in & ~has_next)[0]
+        for i in last.tolist():
+            if i > 0 and not first[i] and jump[i - 1]:
+                j = i - 2
+                if j >= 0 and group[j] == group[i]:
+                    ref = (x[j], y[j], t[j])
+                else:
+                    g = group[i]
+                    ref = (seed_x[g], seed_y[g], seed_t[g])
+                if not np.isfinite(ref[2]):
+                    continue
+                d = _haversine_v(np.array([ref[0]]), np.array([ref[1]]), np.array([x[i]]), np.array([y[i]]))
+                jump[i] = bool(too_fast(d, np.array([t[i] - ref[2]]))[0])
+            else:
+                jump[i] = True
+        # After `jump_reset` refusals in a row (counting the table's) the next far fix is believed.
+        streak_at: dict[int, int] = {}
+        for i in np.nonzero(jump)[0].tolist():
+            if first[i]:
+                streak = int(seed_jumps[group[i]])
+            elif jump[i - 1]:
+                streak = streak_at.get(i - 1, 0)
+            else:
+                streak = 0
+            if streak >= policy.jump_reset:
+                jump[i] = False
+            else:
+                streak_at[i] = streak + 1
+        self._batch_streaks = {int(k[i]): n for i, n in streak_at.items() if not has_next[i]}
+        # Latest full-resolution time at or before each report, per target (running max with group offsets).
+        full_t = np.where(~low_res, t, -np.inf)
+        base = float(np.nanmin(t)) - 1.0
+        span = float(np.nanmax(t)) - base + 2.0
+        shifted = np.where(np.isfinite(full_t), full_t - base, 0.0) + group * span
+        running = np.maximum.accumulate(shifted) - group * span
+        last_full = np.where(running > 0, running + base, -np.inf)
+        prev_full = np.full(m, -np.inf)
+        prev_full[1:] = last_full[:-1]
+        prev_full[first] = seed_full
+        redundant = low_res & (t - prev_full < policy.low_res_window_s)
+        verdict = np.zeros(m, dtype=np.int8)
+        for code, mask in enumerate((stale, dup, redundant, jump), start=1):
+            verdict[(verdict == 0) & mask] = code
+        return verdict
+
     def _apply_latest(
         self,
         cols: dict[str, NDArray[np.generic]],
@@ -378,30 +422,58 @@ class TrackTable:
         at: NDArray[np.float64],
         ok: NDArray[np.bool_],
     ) -> None:
-        """Write each target's latest accepted report of a batch into its row."""
+        """Write each target's latest accepted report of a batch into its row, with first sight, top speed,
+        reporting interval, last full-resolution time and jump streak learnt from the whole batch."""
         idx = np.nonzero(ok)[0]
-        if not idx.size:
-            return
+        if idx.size:
+            self._write_rows(cols, key, at, idx)
+        for k_jump, n in self._batch_streaks.items():  # targets whose batch ended on refused jumps keep counting
+            row = self.index.get(k_jump)
+            if row is not None:
+                self.jumps[row] = n
+
+    def _write_rows(
+        self,
+        cols: dict[str, NDArray[np.generic]],
+        key: NDArray[np.int64],
+        at: NDArray[np.float64],
+        idx: NDArray[np.intp],
+    ) -> None:
         idx = idx[np.lexsort((at[idx], key[idx]))]
         k = key[idx]
-        last = np.ones(idx.size, dtype=np.bool_)
-        last[:-1] = k[1:] != k[:-1]
-        counts = np.diff(np.concatenate(([0], np.nonzero(last)[0] + 1)))
-        chosen = idx[last]
+        t = at[idx]
+        starts = np.nonzero(np.concatenate(([True], k[1:] != k[:-1])))[0]
+        ends = np.concatenate((starts[1:], [idx.size])) - 1
+        counts = ends - starts + 1
+        chosen = idx[ends]
         rows = np.array([self.row(int(v)) for v in key[chosen]], dtype=np.int64)
         for name in ("lon", "lat", "sog_kn", "cog_deg", "heading_deg"):
             getattr(self, name)[rows] = np.asarray(cols[name], dtype=np.float64)[chosen]
+        previous = self.observed_at[rows].copy()
         self.observed_at[rows] = at[chosen]
         self.nav_status[rows] = np.asarray(cols["nav_status"])[chosen]
         self.msg_type[rows] = np.asarray(cols["msg_type"])[chosen]
         self.source[rows] = np.asarray(cols["source"])[chosen]
         self.target_class[rows] = np.asarray(cols["target_class"])[chosen]
         self.class_b[rows] = np.asarray(cols["class_b"])[chosen]
-        full = ~np.asarray(cols["low_res"], dtype=np.bool_)[chosen]
-        self.last_full_at[rows[full]] = at[chosen][full]
+        full_t = np.where(np.asarray(cols["low_res"], dtype=np.bool_)[idx], -np.inf, t)
+        last_full = np.maximum.reduceat(full_t, starts)
+        has_full = np.isfinite(last_full)
+        self.last_full_at[rows[has_full]] = last_full[has_full]
         vid = np.asarray(cols["vessel_id"], dtype=np.int64)[chosen]
         self.vessel_id[rows] = np.where(vid >= 0, vid, self.vessel_id[rows])
-        self.first_seen_at[rows] = np.where(np.isnan(self.first_seen_at[rows]), at[chosen], self.first_seen_at[rows])
+        first_t = t[starts]
+        self.first_seen_at[rows] = np.where(np.isnan(self.first_seen_at[rows]), first_t, self.first_seen_at[rows])
+        sog = np.nan_to_num(np.asarray(cols["sog_kn"], dtype=np.float64)[idx], nan=0.0)
+        self.max_sog_kn[rows] = np.maximum(self.max_sog_kn[rows], np.maximum.reduceat(sog, starts))
+        # Mean interval over the batch, counting the gap from the row's previous fix; blended like one at a time.
+        span_start = np.where(np.isfinite(previous), previous, first_t)
+        gaps = counts - np.isnan(previous).astype(np.int64)
+        batch_interval = np.where(gaps > 0, (t[ends] - span_start) / np.maximum(gaps, 1), np.nan)
+        old = self.interval_s[rows]
+        self.interval_s[rows] = np.where(
+            np.isnan(batch_interval), old, np.where(np.isnan(old), batch_interval, 0.7 * old + 0.3 * batch_interval)
+        )
         self.reports[rows] += counts
         self.jumps[rows] = 0
         self.seq += 1
