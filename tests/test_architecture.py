@@ -37,6 +37,9 @@ PURE_MODULES = [
     "maritime/gpsd_bits.py",
     "maritime/gpsd_messages.py",
     "maritime/gpsd_asm.py",
+    "maritime/fastpath.py",
+    "maritime/rules.py",
+    "demo/simulator.py",
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "sqlalchemy", "pingan.db", "pingan.config", "pingan.deps")
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic"}

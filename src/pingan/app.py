@@ -37,7 +37,7 @@ from pingan.maritime import endpoints as maritime_endpoints
 from pingan.maritime.runtime import MaritimeRuntime
 from pingan.org.endpoints import router as org_router
 from pingan.people.endpoints import router as people_router
-from pingan.web import case_pages, fleet_pages, grid_pages, pages
+from pingan.web import case_pages, fleet_pages, grid_pages, pages, sea_pages
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid_pages.router)
     app.include_router(fleet_pages.router)
     app.include_router(case_pages.router)
+    app.include_router(sea_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.middleware("http")(pages.page_middleware)
     return app

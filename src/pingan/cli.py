@@ -159,9 +159,19 @@ def demo(host: str | None, port: int | None, scale: str, no_serve: bool) -> None
     url = f"http://{host or settings.host}:{port or settings.port}/"
     if no_serve:
         return
+    simulator = None
+    if settings.ais_ingest and settings.ais_simulator and settings.ais_udp_port:
+        from pingan.demo.sim_cli import start_for_demo
+
+        simulator = start_for_demo(settings, now=utcnow())
+        click.echo(f"fleet simulator: AIVDM over UDP to 127.0.0.1:{settings.ais_udp_port} (海上态势: {url}sea)")
     click.echo(f"pingan demo: {url}", err=False)
     sys.stdout.flush()
-    _serve(settings, host, port)
+    try:
+        _serve(settings, host, port)
+    finally:
+        if simulator is not None:
+            simulator.stop()
 
 
 def seed_demo_registry(session: Session, settings: Settings, *, scale: str) -> str:
@@ -677,10 +687,13 @@ def stats(as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     from pingan.cases.cli import cases
+    from pingan.demo.sim_cli import simulate, simulate_trigger
     from pingan.maritime.cli import ais
 
     main.add_command(cases)
     main.add_command(ais)
+    main.add_command(simulate)
+    main.add_command(simulate_trigger)
 
 
 _register_subcommands()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """``pingan demo`` on a free loopback port with its own data directory; yields (URL, accounts)."""
     data_dir = tmp_path_factory.mktemp("demo")
     port = free_port()
-    env = {**os.environ, "PINGAN_DATA_DIR": str(data_dir), "PINGAN_ENV": "development", "PINGAN_PORT": str(port)}
+    env = {
+        **os.environ,
+        "PINGAN_DATA_DIR": str(data_dir),
+        "PINGAN_ENV": "development",
+        "PINGAN_PORT": str(port),
+        "PINGAN_AIS_UDP_PORT": str(free_udp_port()),  # two demos (xdist workers) must not share the ingest port
+    }
     env.pop("PINGAN_DATABASE_URL", None)
     exe = Path(sys.executable).with_name("pingan")
     proc = subprocess.Popen([str(exe), "demo"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -33,6 +40,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def free_udp_port() -> int:
+    """A free UDP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def test_sign_in_form_without_csrf_token_is_refused(client: TestClient, make_use
         (
             "township_leader",
             "330903001",
-            ["/", "/map", "/cases", "/cases/kpis", "/fleet", "/org", "/users"],
+            ["/", "/map", "/cases", "/cases/kpis", "/fleet", "/sea", "/org", "/users"],
             "乡镇（街道）干部",
         ),
         ("volunteer", "330903001001", ["/", "/cases"], "平安志愿者"),
@@ -74,7 +74,7 @@ def test_home_page_shows_each_role_only_what_it_may_use(
         assert "<h1>首页</h1>" in home.text
         assert role_label in home.text
         assert _nav(home.text) == expected_nav
-        for hidden in {"/map", "/fleet", "/org", "/users", "/audit"} - set(expected_nav):
+        for hidden in {"/map", "/fleet", "/sea", "/org", "/users", "/audit"} - set(expected_nav):
             denied = client.get(hidden, headers={"accept": "text/html"})
             assert denied.status_code == 403
             assert "无权访问" in denied.text  # the friendly error page, in Chinese

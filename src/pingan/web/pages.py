@@ -98,6 +98,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/cases", N_("Cases"), Permission.CASE_READ),
     NavItem("/cases/kpis", N_("Case KPIs"), Permission.CASE_KPI),
     NavItem("/fleet", N_("Vessels"), Permission.FLEET_READ),
+    NavItem("/sea", N_("Sea situation"), Permission.MARITIME_READ),
     NavItem("/org", N_("Organisation"), Permission.ORG_READ),
     NavItem("/users", N_("Accounts"), Permission.USER_READ),
     NavItem("/audit", N_("Audit trail"), Permission.AUDIT_READ),
