@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -515,3 +516,19 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The maritime alert engine's columns (issue 7): level 1 info … 4 distress, the situation it is about,
+    # where, who acknowledged it, its escalation, and the case it opened on the hub.
+    level: Mapped[int] = mapped_column(Integer, default=2, server_default="2", index=True)
+    subject: Mapped[str | None] = mapped_column(String(80))
+    target_key: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    sea_grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the situation ended (not yet resolved)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    case_number: Mapped[str | None] = mapped_column(String(20))

@@ -67,6 +67,7 @@ async def stream(runtime: Runtime, _: Reader, request: Request) -> StreamingResp
         tick = 0
         while not await request.is_disconnected():
             body = await asyncio.to_thread(service.targets, runtime, now=utcnow(), since=seq)
+            body["snapshot"] = seq == 0  # the first event of a connection holds every target
             if body["targets"] or seq == 0:
                 yield f"event: positions\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
             seq = body["seq"]

@@ -20,6 +20,7 @@ from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
 
 FISHING_SHIP_TYPE = 30
 MAX_TRACK_SPAN = timedelta(days=7)
+GROUP_REACH_DEG = 0.1  # about 10 km: a production group fishes within a few nautical miles
 
 
 class BadRange(ValidationFailed):
@@ -86,6 +87,7 @@ def targets(
                 "observed_at": _iso(float(view["observed_at"][i])),
                 "source": SOURCE_CODES[int(view["source"][i])].value,
                 "name": names[0] if names else static.get("shipname"),
+                "registration_no": names[1] if names else None,
                 "group_id": registry.group_of.get(vessel_id) if vessel_id >= 0 else None,
             }
         )
@@ -201,11 +203,16 @@ def layers(runtime: MaritimeRuntime, *, now: datetime) -> dict[str, Any]:
             members.setdefault(t["group_id"], []).append((t["lon"], t["lat"]))
     outlines = []
     for group_id, points in members.items():
-        if len(points) < 2:
+        # The outline is the hull of the members working together: those within GROUP_REACH_DEG of the group's
+        # median position, so a member still steaming out or home does not stretch it across the sea.
+        xy = np.array(points)
+        centre = np.median(xy, axis=0)
+        near = xy[np.hypot(*(xy - centre).T) <= GROUP_REACH_DEG]
+        if len(near) < 2:
             continue
-        hull = shapely.convex_hull(shapely.multipoints(points)).buffer(0.004)
+        hull = shapely.convex_hull(shapely.multipoints(near)).buffer(0.004)
         code, name = runtime.registry.groups.get(group_id, ("", ""))
-        outlines.append(feature(hull, {"id": group_id, "code": code, "name": name, "members": len(points)}))
+        outlines.append(feature(hull, {"id": group_id, "code": code, "name": name, "members": len(near)}))
     return {
         "ports": {"type": "FeatureCollection", "features": ports},
         "sea_grids": {"type": "FeatureCollection", "features": grids},
