@@ -33,6 +33,7 @@ from pingan.fleet.endpoints import router as fleet_router
 from pingan.fleet.safety_endpoints import router as fleet_safety_router
 from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
+from pingan.maritime import alert_endpoints as maritime_alert_endpoints
 from pingan.maritime import endpoints as maritime_endpoints
 from pingan.maritime.runtime import MaritimeRuntime
 from pingan.org.endpoints import router as org_router
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.db = Database(read=read, write=write)
-    app.state.maritime = MaritimeRuntime(settings, write)
+    app.state.maritime = MaritimeRuntime(settings, write, read)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"], summary="The process is up")
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(case_endpoints.inbox_router)
     app.include_router(case_config_endpoints.router)
     app.include_router(maritime_endpoints.router)
+    app.include_router(maritime_alert_endpoints.router)
     app.include_router(pages.api_router)
     app.include_router(pages.router)
     app.include_router(grid_pages.router)

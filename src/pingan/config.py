@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     ais_port_radius_m: float = Field(default=3000.0, gt=0, description="In port within this distance of a port")
     ais_mqtt_topic: str = Field(default="pingan/terminals/+/position", description="BeiDou/terminal JSON reports")
     ais_simulator: bool = Field(default=True, description="pingan demo runs the fleet simulator")
+    alert_engine: bool = Field(default=True, description="Run the maritime alert rules beside the pipeline")
+    alert_period_s: float = Field(default=2.0, gt=0, le=60, description="Seconds between alert evaluations")
 
     _cipher: FieldCipher | None = PrivateAttr(default=None)
 

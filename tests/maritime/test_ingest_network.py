@@ -69,6 +69,7 @@ def live(
             "ais_tcp_port": 0,
             "ais_host": "127.0.0.1",
             "ais_flush_seconds": 3600.0,  # the test flushes itself; no second thread on the test connection
+            "alert_engine": False,
             "data_dir": tmp_path,
             "ais_history_dir": tmp_path / "tracks",
         }
@@ -160,7 +161,12 @@ def test_tcp_client_connects_to_a_receiver_and_reads_its_feed(
     thread.start()
     runtime: MaritimeRuntime = app.state.maritime
     runtime.settings = settings.model_copy(
-        update={"ais_udp_port": None, "ais_tcp_sources": [f"127.0.0.1:{port}"], "ais_flush_seconds": 3600.0}
+        update={
+            "ais_udp_port": None,
+            "ais_tcp_sources": [f"127.0.0.1:{port}"],
+            "ais_flush_seconds": 3600.0,
+            "alert_engine": False,
+        }
     )
     runtime.write = session_factory
     runtime.pipeline.history = HistoryWriter(tmp_path / "tracks")

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     FLEET_EXPORT = "fleet.export"
     DUTY_WRITE = "duty.write"  # watch-duty rosters and logs
     ALERT_READ = "alert.read"
+    ALERT_HANDLE = "alert.handle"  # acknowledge and resolve alerts addressed to one's unit or vessels
+    ALERT_COMMAND = "alert.command"  # typhoons and recall orders, restricted waters, alert policies
     MARITIME_READ = "maritime.read"  # the live sea map, target cards, tracks and ingest counters
     MARITIME_INGEST = "maritime.ingest"  # terminal gateways posting BeiDou and other position reports
     CASE_READ = "case.read"  # cases in scope, queues, timeline, inbox
@@ -163,6 +165,8 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.MARITIME_READ,
                 P.FLEET_EXPORT,
                 P.ALERT_READ,
+                P.ALERT_HANDLE,
+                P.ALERT_COMMAND,
                 P.CASE_READ,
                 P.CASE_REPORT,
                 P.CASE_INTAKE,
@@ -202,6 +206,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.FLEET_EXPORT,
                 P.DUTY_WRITE,
                 P.ALERT_READ,
+                P.ALERT_HANDLE,
                 P.CASE_READ,
                 P.CASE_REPORT,
                 P.CASE_REGISTER,
@@ -232,6 +237,8 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
                 P.FLEET_EXPORT,
                 P.DUTY_WRITE,
                 P.ALERT_READ,
+                P.ALERT_HANDLE,
+                P.ALERT_COMMAND,
                 P.CASE_READ,
                 P.CASE_REPORT,
                 P.CASE_HANDLE,

@@ -79,7 +79,7 @@ class Picture:
         """A picture with no targets."""
         f = np.zeros(0, dtype=np.float64)
         i = np.zeros(0, dtype=np.int64)
-        s = np.zeros(0, dtype="<U12")
+        s = np.zeros(0, dtype="<U32")
         return Picture(now, i, f, f, f, f, f, np.zeros(0, np.int16), f, s, s, s, np.zeros(0, bool), i, i, s,
                        np.zeros(0, bool))  # fmt: skip
 
@@ -99,6 +99,7 @@ class Observation:
     lon: float
     lat: float
     details: dict[str, Any] = field(default_factory=dict)
+    raise_after_s: float | None = None  # overrides the kind's timing (a group's own minutes, say)
 
 
 class EventType(StrEnum):
@@ -167,7 +168,8 @@ class Debouncer:
             state.last_seen = now
             state.observation = obs
             timing = self._timing(obs.kind)
-            if not state.raised and now - state.first_seen >= timing.raise_after_s:
+            hold = timing.raise_after_s if obs.raise_after_s is None else obs.raise_after_s
+            if not state.raised and now - state.first_seen >= hold:
                 state.raised = True
                 state.level = obs.level
                 events.append(AlertEvent(EventType.RAISED, obs, now))

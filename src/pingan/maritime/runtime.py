@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.config import Settings
@@ -93,9 +94,12 @@ def land_test(ports: list[PortArea], *, port_margin_m: float = 5000.0) -> LandTe
 class MaritimeRuntime:
     """The pipeline and everything that keeps it fed and saved, for one process."""
 
-    def __init__(self, settings: Settings, write: sessionmaker[Session]) -> None:
+    def __init__(
+        self, settings: Settings, write: sessionmaker[Session], read: sessionmaker[Session] | None = None
+    ) -> None:
         self.settings = settings
         self.write = write
+        self.read = read or write
         self.registry = Registry()
         self.ports: list[PortArea] = []
         self.sea_grids: list[SeaArea] = []
@@ -107,6 +111,7 @@ class MaritimeRuntime:
         )
         self.listeners: Listeners | None = None
         self.mqtt: Any = None
+        self.alerts: Any = None  # engine.AlertWorker when the alert rules run here
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._loaded_at = 0.0
@@ -157,6 +162,20 @@ class MaritimeRuntime:
             self.mqtt.start()
         self._worker = threading.Thread(target=self._periodic, name="pingan-ais-periodic", daemon=True)
         self._worker.start()
+        if listen and s.alert_engine:
+            self.start_alerts()
+
+    def start_alerts(self) -> Any:
+        """Run the alert rules every `PINGAN_ALERT_PERIOD_S` (the default policies are written first)."""
+        from pingan.maritime.alerts import ensure_policies
+        from pingan.maritime.engine import AlertEngine, AlertWorker
+
+        with self.write() as session:
+            ensure_policies(session, now=datetime.now(UTC))
+            session.commit()
+        self.alerts = AlertWorker(AlertEngine(self), self.write, period_s=self.settings.alert_period_s, read=self.read)
+        self.alerts.start()
+        return self.alerts
 
     def stop(self) -> None:
         """Stop the feeds and the periodic work, then write what is buffered (a second call does nothing)."""
@@ -169,6 +188,9 @@ class MaritimeRuntime:
             self.listeners = None
         if self.mqtt is not None:
             self.mqtt.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
+            self.alerts = None
         if self._worker is not None:
             self._worker.join(timeout=10)
         self.tick()
@@ -177,6 +199,8 @@ class MaritimeRuntime:
         while not self._stop.wait(self.settings.ais_flush_seconds):
             try:
                 self.tick()
+            except OperationalError as exc:  # SQLite busy: the next tick retries
+                log.warning("maritime periodic work postponed: %s", str(exc).splitlines()[0])
             except Exception:  # keep ingesting; the next tick retries
                 log.exception("maritime periodic work failed")
 

@@ -1,0 +1,359 @@
+"""The alert engine of one process: the live picture, every rule, the debouncer, and what becomes of the events.
+
+Each evaluation builds a :class:`~pingan.maritime.rules.Picture` from the running pipeline, runs the rules
+(collision, geofences and closures, group dispersion and split, silence, distress, typhoon), debounces their
+observations into raised / level-up / cleared events, and hands those to the alert service in one transaction.
+Port calls are written to the fleet's port-call log; unacknowledged alerts are escalated; open recall orders'
+roll calls are updated. The worker thread runs this every `PINGAN_ALERT_PERIOD_S`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.fleet.models import Alert, AlertStatus, FishingSeason, Port, PortCall, VesselGroup
+from pingan.maritime import alerts as alert_service
+from pingan.maritime.cpa import CpaPolicy, detect_collisions
+from pingan.maritime.distress import SafetyMessage, detect_distress
+from pingan.maritime.geofence import Area, AreaKind, AreaRules, Closure, GeofenceTracker, transition_timings
+from pingan.maritime.groups import GroupPolicy, detect_dispersion, detect_group_split
+from pingan.maritime.models import RestrictedArea
+from pingan.maritime.portcalls import PortCallTracker, PortEvent, PortEventType
+from pingan.maritime.rules import AlertEvent, AlertKind, Debouncer, EventType, Observation, Picture, Timing
+from pingan.maritime.runtime import MaritimeRuntime, in_boxes
+from pingan.maritime.silence import SilencePolicy, detect_silence
+from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
+
+log = logging.getLogger(__name__)
+LOCAL = ZoneInfo("Asia/Shanghai")
+REFERENCE_REFRESH_S = 60.0
+FISHING_SHIP_TYPE = 30
+
+
+def default_timings() -> dict[AlertKind, Timing]:
+    """How long each kind must hold before it is raised, and be gone before it is cleared."""
+    return {
+        AlertKind.COLLISION: Timing(raise_after_s=20.0, clear_after_s=120.0),  # OpenCPN's 20 s alert delay
+        AlertKind.SILENCE: Timing(raise_after_s=0.0, clear_after_s=60.0),  # the rule already waited its threshold
+        AlertKind.TYPHOON: Timing(raise_after_s=0.0, clear_after_s=600.0),
+        AlertKind.CLOSURE: Timing(raise_after_s=120.0, clear_after_s=600.0),
+        AlertKind.DISPERSION: Timing(raise_after_s=600.0, clear_after_s=300.0),
+        AlertKind.GROUP_SPLIT: Timing(raise_after_s=600.0, clear_after_s=300.0),
+        **transition_timings(),
+    }
+
+
+@dataclass
+class Reference:
+    """What the rules need from the database, refreshed every minute."""
+
+    areas: list[Area] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
+    group_policies: dict[int, GroupPolicy] = field(default_factory=dict)
+    port_ids: dict[str, int] = field(default_factory=dict)
+    typhoon_areas: list[tuple[str, Any]] = field(default_factory=list)  # (name, warning area)
+
+
+def load_reference(session: Session, runtime: MaritimeRuntime, *, now: datetime) -> Reference:
+    """Restricted waters, closed seasons over the sea, group limits, ports and active typhoons."""
+    from pingan.maritime import typhoons
+
+    ref = Reference()
+    for row in session.scalars(select(RestrictedArea).where(RestrictedArea.is_active)):
+        rules = dict(row.rules or {})
+        ref.areas.append(
+            Area(
+                row.code,
+                row.name,
+                AreaKind(row.kind),
+                shapely.from_wkb(row.geom_wkb),
+                AreaRules(
+                    alert_on_enter=bool(rules.get("alert_on_enter", True)),
+                    alert_on_exit=bool(rules.get("alert_on_exit", False)),
+                    max_dwell_s=rules.get("max_dwell_s"),
+                    applies_to=frozenset(rules.get("applies_to") or ("fishing", "merchant", "other")),
+                    level=alert_service.Level(int(rules.get("level", 3))),
+                ),
+            )
+        )
+    sea = shapely.union_all([g.geometry for g in runtime.sea_grids]) if runtime.sea_grids else None
+    if sea is not None:
+        today = now.astimezone(LOCAL).date()
+        seasons = session.scalars(select(FishingSeason).where(FishingSeason.year == today.year))
+        for season in seasons:
+            ref.closures.append(
+                Closure(
+                    f"SEASON-{season.year}-{season.operation_type}",
+                    f"{season.year} 伏季休渔（{season.operation_type}）",
+                    sea,
+                    frozenset({str(season.operation_type)}),
+                    season.closed_from,
+                    season.closed_until,
+                )
+            )
+    for group in session.scalars(select(VesselGroup).where(VesselGroup.is_active)):
+        ref.group_policies[group.id] = GroupPolicy(
+            limit_m=float(group.dispersion_limit_m), minutes=float(group.dispersion_limit_minutes)
+        )
+    ref.port_ids = {code: pid for pid, code in session.execute(select(Port.id, Port.code))}
+    ref.typhoon_areas = typhoons.active_warning_areas(session, now=now)
+    return ref
+
+
+def build_picture(runtime: MaritimeRuntime, now: datetime) -> Picture:
+    """The live targets as the rules read them."""
+    pipeline = runtime.pipeline
+    with pipeline.lock:
+        view = pipeline.tracks.view(now.timestamp())
+        class_b = pipeline.tracks.class_b[: pipeline.tracks.size].copy()
+        statics = {int(k): pipeline.statics.get(int(k), {}).get("ship_type") for k in view["key"]}
+    registry = runtime.registry
+    n = view["key"].size
+    vessel_id = view["vessel_id"]
+    classes = np.array([CLASS_CODES[int(c)].value for c in view["target_class"]], dtype="<U16")
+    kind = np.empty(n, dtype="<U10")
+    gear = np.empty(n, dtype="<U32")
+    group = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        vid = int(vessel_id[i])
+        names = registry.names.get(vid) if vid >= 0 else None
+        if names is not None:
+            kind[i], gear[i] = "fishing", names[2]
+            group[i] = registry.group_of.get(vid, -1)
+        else:
+            gear[i] = ""
+            ship_type = statics.get(int(view["key"][i]))
+            if ship_type == FISHING_SHIP_TYPE:
+                kind[i] = "fishing"
+            elif classes[i] == "vessel" and int(view["msg_type"][i]) in (1, 2, 3):
+                kind[i] = "merchant"
+            else:
+                kind[i] = "other"
+    return Picture(
+        now=now.timestamp(),
+        key=view["key"].astype(np.int64),
+        lon=view["lon"].astype(np.float64),
+        lat=view["lat"].astype(np.float64),
+        sog_kn=view["sog_kn"].astype(np.float64),
+        cog_deg=view["cog_deg"].astype(np.float64),
+        heading_deg=view["heading_deg"].astype(np.float64),
+        nav_status=view["nav_status"].astype(np.int16),
+        observed_at=view["observed_at"].astype(np.float64),
+        target_class=classes,
+        kind=kind,
+        source=np.array([SOURCE_CODES[int(s)].value for s in view["source"]], dtype="<U10"),
+        class_b=class_b.astype(bool),
+        vessel_id=vessel_id.astype(np.int64),
+        group_id=group,
+        gear=gear,
+        in_port=in_boxes(view["reported_lon"], view["reported_lat"], runtime.port_boxes),
+    )
+
+
+class AlertEngine:
+    """Rules, debouncer and persistence over one pipeline."""
+
+    def __init__(self, runtime: MaritimeRuntime, *, cpa: CpaPolicy | None = None) -> None:
+        self.runtime = runtime
+        self.cpa = cpa or CpaPolicy.default()
+        self.silence = SilencePolicy()
+        self.debouncer = Debouncer(default_timings())
+        self.geofences = GeofenceTracker()
+        self.portcalls = PortCallTracker()
+        self.reference = Reference()
+        self._reference_at = -1e18
+        self.open_alerts: dict[tuple[str, str], int] = {}  # (kind, subject) -> alert id
+        self.latencies_ms: deque[float] = deque(maxlen=10_000)  # observation seen → alert stored
+        self.evaluations = 0
+        self.last_duration_ms = 0.0
+
+    def observe(self, picture: Picture, today: date) -> list[Observation]:
+        """Everything every rule sees in one picture."""
+        ref = self.reference
+        found: list[Observation] = []
+        found += detect_collisions(picture, self.cpa)
+        found += self.geofences.update(picture, ref.areas, ref.closures, today)
+        found += detect_dispersion(picture, ref.group_policies)
+        found += detect_group_split(picture, ref.group_policies)
+        found += detect_silence(picture, self.silence)
+        with self.runtime.pipeline.lock:
+            safety = [
+                SafetyMessage(m.mmsi, m.msg_type, m.text, m.received_at.timestamp())
+                for m in self.runtime.pipeline.safety
+            ]
+        found += detect_distress(picture, safety)
+        if ref.typhoon_areas:
+            from pingan.maritime.typhoon import detect_typhoon
+
+            for name, area in ref.typhoon_areas:
+                found += detect_typhoon(picture, area, name)
+        return found
+
+    def refresh(self, session: Session, now: datetime, *, force: bool = False) -> None:
+        """Reload restricted waters, closures, group limits, ports and typhoons when due (reads only)."""
+        if force or time.monotonic() - self._reference_at > REFERENCE_REFRESH_S:
+            self.reference = load_reference(session, self.runtime, now=now)
+            self._reference_at = time.monotonic()
+
+    def step(self, now: datetime) -> tuple[list[AlertEvent], list[PortEvent], Picture]:
+        """Observe and debounce, without the database: the events and port calls of this instant."""
+        picture = build_picture(self.runtime, now)
+        observations = self.observe(picture, now.astimezone(LOCAL).date())
+        events = self.debouncer.update(observations, picture.now)
+        return events, self.portcalls.update(picture, self.runtime.ports), picture
+
+    def apply(
+        self, session: Session, events: list[AlertEvent], port_events: list[PortEvent], picture: Picture, now: datetime
+    ) -> None:
+        """Store the events, log port calls, escalate what is overdue and update open roll calls."""
+        vessel_of = {int(k): int(v) for k, v in zip(picture.key, picture.vessel_id, strict=True) if v >= 0}
+        settings = self.runtime.settings
+        for event in events:
+            self._store(session, settings, event, vessel_of, now)
+        self._log_port_calls(session, port_events, now)
+        alert_service.escalate_due(session, now=now)
+        from pingan.maritime import typhoons
+
+        typhoons.update_roll_calls(session, picture, now=now)
+        session.flush()
+
+    def evaluate(self, session: Session, now: datetime) -> list[AlertEvent]:
+        """One whole pass in one session (tests and tools; the worker splits reading from writing)."""
+        started = time.perf_counter()
+        self.refresh(session, now)
+        events, port_events, picture = self.step(now)
+        self.apply(session, events, port_events, picture, now)
+        self.evaluations += 1
+        self.last_duration_ms = (time.perf_counter() - started) * 1000
+        return events
+
+    def _sea_grid(self, lon: float, lat: float) -> str | None:
+        for grid in self.runtime.sea_grids:
+            if shapely.contains_xy(grid.geometry, lon, lat):
+                return grid.code
+        return None
+
+    def _store(
+        self, session: Session, settings: Any, event: AlertEvent, vessel_of: dict[int, int], now: datetime
+    ) -> None:
+        obs = event.observation
+        key = (obs.kind.value, obs.subject)
+        if event.type is EventType.RAISED:
+            vessel_id = next((vessel_of[k] for k in obs.keys if k in vessel_of), None)
+            alert = alert_service.raise_alert(
+                session,
+                settings,
+                obs,
+                vessel_id=vessel_id,
+                sea_grid_code=self._sea_grid(obs.lon, obs.lat),
+                now=now,
+                episode=str(int(event.at)),
+            )
+            if alert is not None:
+                self.open_alerts[key] = alert.id
+                seen = obs.details.get("observed_at")
+                if isinstance(seen, int | float):
+                    self.latencies_ms.append(max(0.0, (time.time() - float(seen)) * 1000))
+            return
+        alert_id = self.open_alerts.get(key)
+        alert = session.get(Alert, alert_id) if alert_id is not None else None
+        if alert is None:
+            return
+        if event.type is EventType.ESCALATED:
+            alert_service.level_up(session, settings, alert, obs, now=now)
+        else:
+            alert_service.clear_alert(session, alert, now=now)
+            del self.open_alerts[key]
+
+    def _log_port_calls(self, session: Session, events: list[PortEvent], now: datetime) -> None:
+        if not events:
+            return
+        vessel_of = {int(k): v for v, k in self.runtime.registry.index.mmsi_of.items()}
+        for event in events:
+            vessel_id = vessel_of.get(int(event.key)) if event.key > 0 else -int(event.key)
+            port_id = self.reference.port_ids.get(event.port_code)
+            if vessel_id is None or port_id is None:
+                continue
+            at = datetime.fromtimestamp(event.at, UTC)
+            if event.type is PortEventType.ENTRY:
+                session.add(PortCall(vessel_id=vessel_id, port_id=port_id, entered_at=at))
+            elif event.type is PortEventType.EXIT:
+                call = session.scalar(
+                    select(PortCall)
+                    .where(PortCall.vessel_id == vessel_id, PortCall.port_id == port_id, PortCall.exited_at.is_(None))
+                    .order_by(PortCall.entered_at.desc())
+                    .limit(1)
+                )
+                if call is not None:
+                    call.exited_at = at
+
+
+class AlertWorker:
+    """Runs the engine every period in its own thread, one transaction per pass."""
+
+    def __init__(self, engine: AlertEngine, write: Any, *, period_s: float, read: Any = None) -> None:
+        self.engine = engine
+        self.write = write
+        self.read = read or write
+        self.period_s = period_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+
+    def start(self) -> None:
+        """Start evaluating in the background."""
+        self._thread = threading.Thread(target=self._run, name="pingan-alerts", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def run_once(self, now: datetime | None = None) -> list[AlertEvent]:
+        """One pass: reference data read in a read session, rules without the database, writes in a short
+        transaction (so the pipeline's own writes never wait behind the rules on SQLite)."""
+        now = now or datetime.now(UTC)
+        started = time.perf_counter()
+        with self.read() as session:
+            self.engine.refresh(session, now)
+        events, port_events, picture = self.engine.step(now)
+        with self.write() as session:
+            self.engine.apply(session, events, port_events, picture, now)
+            session.commit()
+        self.engine.evaluations += 1
+        self.engine.last_duration_ms = (time.perf_counter() - started) * 1000
+        return events
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            try:
+                self.run_once()
+            except Exception:  # the next pass retries; a rule bug must not stop the watch
+                self.failures += 1
+                log.exception("alert evaluation failed")
+
+
+def open_alert_count(session: Session) -> int:
+    """Alerts not yet closed."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count(Alert.id)).where(Alert.status != AlertStatus.CLOSED)) or 0)
+
+
+def since(now: datetime, minutes: float) -> datetime:
+    """`minutes` before `now`."""
+    return now - timedelta(minutes=minutes)
