@@ -40,6 +40,12 @@ PURE_MODULES = [
     "maritime/fastpath.py",
     "maritime/rules.py",
     "demo/simulator.py",
+    "demo/sim_sea.py",
+    "demo/sim_state.py",
+    "demo/sim_ais.py",
+    "demo/sim_fleet.py",
+    "demo/sim_traffic.py",
+    "demo/sim_scenarios.py",
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "sqlalchemy", "pingan.db", "pingan.config", "pingan.deps")
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic"}

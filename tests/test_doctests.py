@@ -25,6 +25,8 @@ MODULES = [
     "pingan.fleet.seasons",
     "pingan.fleet.checklists",
     "pingan.demo.people",
+    "pingan.demo.sim_sea",
+    "pingan.demo.sim_ais",
     "pingan.cases.workflow",
     "pingan.cases.sla",
     "pingan.cases.routing",
