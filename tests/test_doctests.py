@@ -8,6 +8,13 @@ import importlib
 import pytest
 
 MODULES = [
+    "pingan.maritime.typhoon",
+    "pingan.maritime.distress",
+    "pingan.maritime.silence",
+    "pingan.maritime.groups",
+    "pingan.maritime.geofence",
+    "pingan.maritime.fastpath",
+    "pingan.maritime.cpa",
     "pingan.maritime.nmea",
     "pingan.maritime.stream",
     "pingan.maritime.classify",

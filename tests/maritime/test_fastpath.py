@@ -14,11 +14,19 @@ import pyais
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 from pyais.messages import NMEASentenceFactory
 from pyais.stream import IterMessages
 
 from pingan.maritime.corpus import cached_corpus, generate_corpus
-from pingan.maritime.fastpath import REASONS, TYPE_FIELDS, FastBatch, decode_buffer
+from pingan.maritime.fastpath import (
+    REASONS,
+    STATIC_FIELDS,
+    STATIC_LAYOUTS,
+    TYPE_FIELDS,
+    FastBatch,
+    decode_buffer,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT.parent / "shared" / "vectors" / "ais"
@@ -36,7 +44,9 @@ def pyais_record(line: bytes) -> dict[str, Any]:
 
 
 def same_value(got: Any, want: Any) -> bool:
-    """Equal, of the same Python kind (bool/int/float), and for floats with the same sign bit (-0.0)."""
+    """Equal, of the same Python kind (None/str/bool/int/float), and for floats with the same sign bit (-0.0)."""
+    if want is None or isinstance(want, str):
+        return type(got) is type(want) and got == want
     if isinstance(want, bool):
         return isinstance(got, bool) and got == want
     if isinstance(want, float):
@@ -54,10 +64,24 @@ def assert_rows_match_pyais(batch: FastBatch, lines: list[bytes]) -> None:
             assert same_value(got[key], value), (lines[line_no], key, got[key], value)
 
 
+def assert_static_rows_match_pyais(batch: FastBatch, lines: list[bytes]) -> None:
+    """Every static row equals pyais's decode of its line (or its two lines), with pyais's keys in pyais's order."""
+    static = batch.static
+    for i, (first, second) in enumerate(zip(static.line_no.tolist(), static.line_no2.tolist(), strict=True)):
+        parts = [lines[first]] + ([lines[second]] if second >= 0 else [])
+        want = pyais.decode(*parts).asdict()
+        got = static.record(i)
+        assert list(got) == list(want), parts
+        for key, value in want.items():
+            assert same_value(got[key], value), (parts, key, got[key], value)
+
+
 def assert_accounted(batch: FastBatch) -> None:
-    """Decoded, fallback, rejected and blank lines are disjoint and cover every line."""
-    parts = [batch.line_no, batch.fallback, batch.rejected, batch.blank]
-    everything = np.concatenate(parts)
+    """Decoded (positions and statics), fallback, rejected and blank lines are disjoint and cover every line."""
+    static = batch.static
+    parts = [batch.line_no, static.line_no, static.line_no2[static.line_no2 >= 0], batch.fallback, batch.rejected]
+    everything = np.concatenate([*parts, batch.blank])
+    assert len(batch) + static.n_lines + len(batch.fallback) + len(batch.rejected) + len(batch.blank) == batch.n_lines
     assert len(everything) == batch.n_lines
     assert np.array_equal(np.sort(everything), np.arange(batch.n_lines))
     assert len(batch.reason) == len(batch.rejected)
@@ -111,7 +135,7 @@ TAGGED = b"\\s:rORBCOMM104,q:u,c:1418172113,T:2014-12-10 00.41.53*55\\!AIVDM,1,1
 
 def test_quoted_sentences_are_real() -> None:
     sample = set(vector_lines("gpsd/sample.aivdm"))
-    assert {TYPE_1, TYPE_2, TYPE_3, TYPE_18, TYPE_27, *TYPE_5} <= sample
+    assert {TYPE_1, TYPE_2, TYPE_3, TYPE_18, TYPE_27, *TYPE_5, TYPE_4, TYPE_24_B} <= sample
     assert TYPE_27_B in set(vector_lines("gpsd/ais-18-27.log"))
     assert SENTINELS in set(vector_lines("gpsd/ais-nmea.log"))
     assert USCG in set(vector_lines("libais/typeexamples.nmea"))
@@ -259,7 +283,7 @@ def test_aivdo_and_other_talkers_are_decoded() -> None:
     assert_rows_match_pyais(batch, lines)
 
 
-def test_two_part_type_5_goes_to_fallback() -> None:
+def test_two_part_type_5_goes_to_fallback_without_static() -> None:
     batch = decode_buffer(b"\n".join([TYPE_1, *TYPE_5, TYPE_18]))
     assert batch.line_no.tolist() == [0, 3] and batch.fallback.tolist() == [1, 2]
     assert [pyais.decode(*TYPE_5).msg_type] == [5]
@@ -317,13 +341,16 @@ def test_rejected_lines_carry_a_reason(line: bytes, reason: str) -> None:
         "libais/tagblock.nmea",
     ],
 )
-def test_vector_files_match_pyais_and_fallback_is_pyais_work(name: str) -> None:
+@pytest.mark.parametrize("static", [False, True])
+def test_vector_files_match_pyais_and_fallback_is_pyais_work(name: str, static: bool) -> None:
     buf = (VECTORS / name).read_bytes()
-    batch = decode_buffer(buf)
+    batch = decode_buffer(buf, static=static)
     lines = split_lines(buf)
     assert batch.n_lines == len(lines)
     assert_accounted(batch)
     assert_rows_match_pyais(batch, lines)
+    assert_static_rows_match_pyais(batch, lines)
+    assert (len(batch.static) > 0) == (static and name != "libais/tagblock.nmea")
     for line in batch.lines(buf, batch.fallback):
         sentence = NMEASentenceFactory.produce(line)
         if sentence.frag_cnt == 1:
@@ -347,7 +374,9 @@ def test_vector_position_reports_are_all_decoded_where_standard() -> None:
 
 # ---------------------------------------------------------------- property tests
 
-BASES = [TYPE_1, TYPE_2, TYPE_3, TYPE_18, TYPE_27, TYPE_27_B, SENTINELS, USCG, TAGGED, *TYPE_5]
+TYPE_4 = b"!AIVDM,1,1,,A,403OviQuMGCqWrRO9>E6fE700@GO,0*4D"  # sample.aivdm
+TYPE_24_B = b"!AIVDM,1,1,,A,H42O55lti4hhhilD3nink000?050,0*40"  # sample.aivdm
+BASES = [TYPE_1, TYPE_2, TYPE_3, TYPE_18, TYPE_27, TYPE_27_B, SENTINELS, USCG, TAGGED, *TYPE_5, TYPE_4, TYPE_24_B]
 
 
 @st.composite
@@ -379,19 +408,23 @@ def mutated_lines(draw: st.DrawFn) -> bytes:
 @given(st.lists(st.binary(max_size=120).map(lambda b: b.replace(b"\n", b"")), max_size=12), st.booleans())
 def test_random_bytes_never_raise_and_every_line_is_accounted(lines: list[bytes], final_newline: bool) -> None:
     buf = b"\n".join(lines) + (b"\n" if final_newline else b"")
-    batch = decode_buffer(buf)
-    assert batch.n_lines == len(split_lines(buf))
-    assert_accounted(batch)
-    assert_rows_match_pyais(batch, split_lines(buf))
+    for static in (False, True):
+        batch = decode_buffer(buf, static=static)
+        assert batch.n_lines == len(split_lines(buf))
+        assert_accounted(batch)
+        assert_rows_match_pyais(batch, split_lines(buf))
+        assert_static_rows_match_pyais(batch, split_lines(buf))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(mutated_lines(), min_size=1, max_size=8))
 def test_mutated_sentences_decode_as_pyais_or_are_set_aside(lines: list[bytes]) -> None:
     buf = b"\n".join(lines)
-    batch = decode_buffer(buf)
-    assert_accounted(batch)
-    assert_rows_match_pyais(batch, split_lines(buf))
+    for static in (False, True):
+        batch = decode_buffer(buf, static=static)
+        assert_accounted(batch)
+        assert_rows_match_pyais(batch, split_lines(buf))
+        assert_static_rows_match_pyais(batch, split_lines(buf))
 
 
 # ---------------------------------------------------------------- the corpus
@@ -412,70 +445,105 @@ def test_corpus_is_deterministic_and_mixed() -> None:
     assert (batch.lon == 181.0).any() and (batch.lat < 0).any() and (batch.heading == 511).any()
 
 
-def _pyais_reference(lines: list[bytes]) -> dict[bytes, tuple[dict[str, Any] | None, float, str | None]]:
-    """pyais's decode of each distinct line, plus the tag block's receiver time and station."""
-    out: dict[bytes, tuple[dict[str, Any] | None, float, str | None]] = {}
+def _sentence(line: bytes) -> bytes:
+    """A line without its tag block."""
+    return line[line.index(b"\\", 1) + 1 :] if line.startswith(b"\\") else line
+
+
+def _tag_reference(lines: list[bytes]) -> tuple[NDArray[np.float64], list[str | None]]:
+    """The receiver time and station pyais reads from each line's tag block (NaN / None without one)."""
+    cache: dict[bytes, tuple[float, str | None]] = {}
     for line in set(lines):
-        try:
-            record: dict[str, Any] | None = pyais.decode(line).asdict()
-        except Exception:
-            record = None
+        head = line[: line.index(b"\\", 1) + 1] if line.startswith(b"\\") else b""
+        if head in cache:
+            continue
         received, station = math.nan, None
-        if line.startswith(b"\\"):
+        if head:
             tb = NMEASentenceFactory.produce(line).tag_block
             assert tb is not None
             tb.init()
             if tb.receiver_timestamp is not None:
                 received = float(int(tb.receiver_timestamp))
             station = tb.source_station
-        out[line] = (record, received, station)
-    return out
+        cache[head] = (received, station)
+    refs = [cache[line[: line.index(b"\\", 1) + 1] if line.startswith(b"\\") else b""] for line in lines]
+    return np.array([r for r, _ in refs]), [s for _, s in refs]
 
 
-def test_million_message_corpus_matches_pyais_column_by_column() -> None:
-    """The acceptance check: ≥ 1,000,000 messages, every decoded row equal to pyais, every other line accounted."""
-    path = cached_corpus(CORPUS_MESSAGES, seed=CORPUS_SEED, directory=CACHE)
-    buf = path.read_bytes()
-    batch = decode_buffer(buf)
-    lines = split_lines(buf)
-    assert batch.n_lines == len(lines) >= CORPUS_MESSAGES
-    assert_accounted(batch)
-
-    decoded_lines = [lines[i] for i in batch.line_no.tolist()]
-    reference = _pyais_reference(decoded_lines)
-    refs = [reference[line] for line in decoded_lines]
-    records = [r for r, _, _ in refs]
-    assert all(r is not None for r in records)
-    for msg_type in np.unique(batch.msg_type).tolist():
-        sample = records[int(np.flatnonzero(batch.msg_type == msg_type)[0])]
-        assert sample is not None and tuple(sample) == TYPE_FIELDS[msg_type]
-    for name in {n for names in TYPE_FIELDS.values() for n in names}:
-        rows = np.flatnonzero(batch.applies(name))
-        want_values = [records[i][name] for i in rows.tolist()]  # type: ignore[index]
-        got = getattr(batch, name)[rows]
+def _assert_columns(table: Any, applies: Any, names: set[str], records: list[dict[str, Any]]) -> None:
+    """Each column equals pyais's values on the rows it applies to: floats bit for bit, bools and strings exactly."""
+    for name in sorted(names):
+        rows = np.flatnonzero(applies(name))
+        want_values = [records[i][name] for i in rows.tolist()]
+        got = getattr(table, name)[rows]
+        if name == "name_ext":  # None in pyais when the payload ends before the extension
+            assert np.array_equal(table.has_name_ext[rows], [v is not None for v in want_values])
+            got, want_values = got[table.has_name_ext[rows]], [v for v in want_values if v is not None]
         if got.dtype == np.float64:
             want = np.array(want_values, dtype=np.float64)
             assert np.array_equal(got.view(np.uint64), want.view(np.uint64)), name  # bit for bit, -0.0 included
         elif got.dtype == bool:
             assert {type(v) for v in want_values} <= {bool}, name
             assert np.array_equal(got, np.array(want_values, dtype=bool)), name
+        elif got.dtype.kind == "U":
+            assert {type(v) for v in want_values} <= {str}, name
+            assert got.tolist() == want_values, name
         else:
             assert np.array_equal(got.astype(np.int64), np.array(want_values, dtype=np.int64)), name
-    received = np.array([r for _, r, _ in refs])
+
+
+def test_million_message_corpus_matches_pyais_column_by_column() -> None:
+    """The acceptance check: ≥ 1,000,000 messages, every decoded row (position and static) equal to pyais, every
+    other line accounted for, and the fallback lines giving pyais's remaining messages exactly."""
+    path = cached_corpus(CORPUS_MESSAGES, seed=CORPUS_SEED, directory=CACHE)
+    buf = path.read_bytes()
+    batch = decode_buffer(buf, static=True)
+    lines = split_lines(buf)
+    assert batch.n_lines == len(lines) >= CORPUS_MESSAGES
+    assert_accounted(batch)
+
+    # Position reports, against pyais's decode of each distinct sentence.
+    decoded = [_sentence(lines[i]) for i in batch.line_no.tolist()]
+    reference = {sentence: pyais.decode(sentence).asdict() for sentence in set(decoded)}
+    records = [reference[sentence] for sentence in decoded]
+    for msg_type in np.unique(batch.msg_type).tolist():
+        assert tuple(records[int(np.flatnonzero(batch.msg_type == msg_type)[0])]) == TYPE_FIELDS[msg_type]
+    _assert_columns(batch, batch.applies, {n for names in TYPE_FIELDS.values() for n in names}, records)
+    received, stations = _tag_reference([lines[i] for i in batch.line_no.tolist()])
     assert np.array_equal(batch.received_at, received, equal_nan=True)
-    stations = [s for _, _, s in refs]
     assert [batch.stations[s] if s >= 0 else None for s in batch.station.tolist()] == stations
 
-    # Fallback lines are pyais's to decode: single sentences decode, fragments assemble in pyais's stream, and
-    # taking the fast path's lines out of the stream loses no multi-part message.
+    # Static messages (two-sentence type 5 joined), against pyais's decode of their sentences.
+    static = batch.static
+    assert set(np.unique(static.msg_type).tolist()) == {4, 5, 21, 24}
+    assert (static.line_no2 >= 0).sum() == (static.msg_type == 5).sum() > 20_000
+    groups = [
+        (_sentence(lines[a]),) if b < 0 else (_sentence(lines[a]), _sentence(lines[b]))
+        for a, b in zip(static.line_no.tolist(), static.line_no2.tolist(), strict=True)
+    ]
+    static_reference = {group: pyais.decode(*group).asdict() for group in set(groups)}
+    static_records = [static_reference[group] for group in groups]
+    for layout in np.unique(static.layout).tolist():
+        sample = static_records[int(np.flatnonzero(static.layout == layout)[0])]
+        assert tuple(sample) == STATIC_FIELDS[STATIC_LAYOUTS[layout]]
+    _assert_columns(static, static.applies, {n for names in STATIC_FIELDS.values() for n in names}, static_records)
+    received, stations = _tag_reference([lines[i] for i in static.line_no.tolist()])
+    assert np.array_equal(static.received_at, received, equal_nan=True)
+    assert [batch.stations[s] if s >= 0 else None for s in static.station.tolist()] == stations
+
+    # The fallback lines through pyais's stream give exactly the messages that the fast path's lines took out of
+    # it: the same multiset of assembled sentences (fragments that pyais drops are rejected as orphans).
     fallback = batch.lines(buf, batch.fallback)
     for line in set(fallback):
         if NMEASentenceFactory.produce(line).frag_cnt == 1:
             pyais.decode(line)
-    from_fallback = sum(1 for _ in IterMessages(fallback))
-    kept = np.sort(np.concatenate([batch.line_no, batch.fallback]))
-    from_all = sum(1 for _ in IterMessages(batch.lines(buf, kept)))
-    assert from_all == len(batch) + from_fallback
+    orphans = batch.rejected[batch.reason == REASONS.index("orphan_fragment")]
+    assert all(NMEASentenceFactory.produce(lines[i]).frag_cnt == 2 for i in orphans.tolist())
+    kept = np.sort(np.concatenate([batch.line_no, static.line_no, static.line_no2[static.line_no2 >= 0]]))
+    whole = np.sort(np.concatenate([kept, batch.fallback, orphans]))
+    from_whole = Counter(message.raw for message in IterMessages(batch.lines(buf, whole)))
+    fast = Counter(decoded) + Counter(b"\n".join(group) for group in groups)
+    assert from_whole == fast + Counter(message.raw for message in IterMessages(fallback))
 
     # A checksum rejection is a real one (pyais does not check by default, so ask it explicitly).
     for line_no in batch.rejected[batch.reason == REASONS.index("checksum")].tolist():

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+from numpy.typing import NDArray
+
 
 class TargetClass(StrEnum):
     """What an AIS (or BeiDou) target is."""
@@ -64,6 +67,35 @@ def by_mmsi(mmsi: int) -> TargetClass | None:
     if not 201 <= mid <= 775:
         return TargetClass.UNKNOWN  # no country has this MID: a misconfigured or improvised transmitter
     return None
+
+
+def by_mmsi_codes(mmsi: NDArray[np.int64]) -> NDArray[np.int8]:
+    """Vectorised :func:`by_mmsi`: the index into ``tuple(TargetClass)`` of each MMSI's class, -1 for ship MMSIs.
+
+    >>> by_mmsi_codes(np.array([970123456, 412345678, 3669702])).tolist() == [
+    ...     list(TargetClass).index(TargetClass.SART), -1, list(TargetClass).index(TargetClass.BASE_STATION)]
+    True
+    """
+    order = list(TargetClass)
+    m = np.asarray(mmsi, dtype=np.int64)
+    out = np.full(m.shape, -1, dtype=np.int8)
+
+    def mark(mask: NDArray[np.bool_], cls: TargetClass) -> None:
+        out[mask & (out < 0)] = order.index(cls)
+
+    p3 = m // 1_000_000  # first three of nine digits
+    p2 = m // 10_000_000
+    mark(p3 == 970, TargetClass.SART)
+    mark(p3 == 972, TargetClass.MOB)
+    mark(p3 == 974, TargetClass.EPIRB)
+    mark(p3 == 979, TargetClass.NET_BEACON)
+    mark(p2 == 99, TargetClass.ATON)
+    ship_like = p2 == 98  # craft associated with a parent ship: judged like a ship
+    mark(p3 == 111, TargetClass.SAR_AIRCRAFT)
+    mark((m < 10_000_000) & ~ship_like, TargetClass.BASE_STATION)  # 00MIDXXXX
+    mark((m < 100_000_000) & ~ship_like, TargetClass.UNKNOWN)  # 0MIDXXXXX: a group call
+    mark(((p3 < 201) | (p3 > 775)) & ~ship_like, TargetClass.UNKNOWN)
+    return out
 
 
 def by_message(msg_type: int, nav_status: int | None) -> TargetClass | None:

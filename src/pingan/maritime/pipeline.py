@@ -19,13 +19,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pingan.maritime.classify import Behaviour, TargetClass, by_behaviour, by_message, by_mmsi
+from pingan.maritime.classify import Behaviour, TargetClass, by_behaviour, by_message, by_mmsi, by_mmsi_codes
 from pingan.maritime.history import HistoryWriter
 from pingan.maritime.reports import PositionReport, Source, StaticData, position_from_ais, static_from_ais
 from pingan.maritime.stream import Counters, Decoded, Decoder
 from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES, FilterPolicy, LandTest, Refusal, TrackTable
 
 LAST_REPORTS = 20
+_ATON, _BASE, _SAR, _SART = (
+    CLASS_CODES.index(c)
+    for c in (TargetClass.ATON, TargetClass.BASE_STATION, TargetClass.SAR_AIRCRAFT, TargetClass.SART)
+)
 SAFETY_KEPT = 200
 
 
@@ -217,7 +221,9 @@ class Pipeline:
 
     # ---- batches (replay) ----------------------------------------------------------------------------------
 
-    def take_batch(self, cols: dict[str, NDArray[Any]], *, station_names: list[str] | None = None) -> int:
+    def take_batch(
+        self, cols: dict[str, NDArray[Any]], *, station_names: list[str] | None = None, count_types: bool = True
+    ) -> int:
         """Apply a batch of AIS positions given as columns (the fast path's output); return reports accepted.
 
         Columns: ``mmsi, at, lon, lat, sog_kn, cog_deg, heading_deg, nav_status, msg_type, station`` (codes into
@@ -249,8 +255,9 @@ class Pipeline:
                 "vessel_id": vessel_id,
             }
             self.by_source[Source.AIS.value] += int(mmsi.size)
-            for t, n in zip(*np.unique(msg_type, return_counts=True), strict=True):
-                self.by_type[int(t)] += int(n)
+            if count_types:
+                for t, n in zip(*np.unique(msg_type, return_counts=True), strict=True):
+                    self.by_type[int(t)] += int(n)
             accepted = self.tracks.update_batch(batch)
             if self.history is not None and accepted.any():
                 idx = np.nonzero(accepted)[0]
@@ -280,16 +287,22 @@ class Pipeline:
     def _classify_batch(
         self, mmsi: NDArray[np.int64], msg_type: NDArray[np.int16], status: NDArray[np.int16]
     ) -> NDArray[np.int8]:
-        """Target class codes for a batch: by MMSI and message per unique (mmsi, type, status), behaviour by row."""
-        packed = mmsi * 10_000 + msg_type.astype(np.int64) * 100 + (status.astype(np.int64) + 1)
-        unique, inverse = np.unique(packed, return_inverse=True)
-        codes = np.empty(unique.size, dtype=np.int8)
-        for i, value in enumerate(unique.tolist()):
-            m, rest = divmod(int(value), 10_000)
-            t, s = divmod(rest, 100)
-            row = self.tracks.index.get(m)
-            codes[i] = CLASS_CODES.index(self._class_for(m, t, s - 1 if s else None, row))
-        return codes[inverse]
+        """Target class codes for a batch: MMSI format and message type vectorised, behaviour once per MMSI."""
+        codes = by_mmsi_codes(mmsi)
+        codes[msg_type == 21] = _ATON  # only aids to navigation send type 21, whatever their MMSI
+        for mask, code in ((msg_type == 4, _BASE), (msg_type == 9, _SAR), (status == 14, _SART)):
+            codes[mask & (codes < 0)] = code
+        rest = codes < 0
+        if rest.any():
+            ships = mmsi[rest]
+            unique, inverse = np.unique(ships, return_inverse=True)
+            class_b = set(ships[(msg_type[rest] == 18) | (msg_type[rest] == 19)].tolist())
+            per_ship = np.empty(unique.size, dtype=np.int8)
+            for i, m in enumerate(unique.tolist()):
+                row = self.tracks.index.get(m)
+                per_ship[i] = CLASS_CODES.index(self._class_for(m, 18 if m in class_b else 1, None, row))
+            codes[rest] = per_ship[inverse]
+        return codes
 
     # ---- reading -------------------------------------------------------------------------------------------
 

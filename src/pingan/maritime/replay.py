@@ -13,16 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 import numpy as np
 
 from pingan.maritime import fastpath
+from pingan.maritime.fastpath_static import STATIC_LAYOUTS
 from pingan.maritime.nmea import Skip
 from pingan.maritime.pipeline import Pipeline
+from pingan.maritime.reports import static_from_ais
 
 CHUNK_BYTES = 8 * 1024 * 1024
 UNTIMED_LINE_S = 0.001
+_BASE, _VOYAGE, _ATON, _PART_A, _PART_B, _PART_B_AUX = (STATIC_LAYOUTS.index(n) for n in STATIC_LAYOUTS)
 
 
 @dataclass
@@ -87,6 +91,58 @@ def batch_columns(batch: fastpath.FastBatch, *, base_s: float, first_line: int) 
     }
 
 
+def _take_statics(pipeline: Pipeline, batch: fastpath.FastBatch, *, base_s: float, first_line: int) -> int:
+    """Use the fast path's static table: AIS snapshots (5, 24 A/B) and the positions of base stations and AtoN."""
+    st = batch.static
+    n = int(st.line_no.size)
+    if not n:
+        return 0
+    lines = n + int((st.line_no2 >= 0).sum())
+    layout = st.layout
+    with pipeline.lock:
+        pipeline.counters.lines += lines
+        pipeline.counters.used += lines
+        pipeline.counters.messages += n
+        for t, count in zip(*np.unique(st.msg_type, return_counts=True), strict=True):
+            pipeline.by_type[int(t)] += int(count)
+        # Static data repeats every few minutes unchanged: use the last message of each (MMSI, layout) per chunk.
+        named = np.isin(layout, [_VOYAGE, _PART_A, _PART_B, _PART_B_AUX])
+        rows = np.flatnonzero(named)
+        if rows.size:
+            packed = st.mmsi[rows].astype(np.int64) * 8 + layout[rows]
+            _, last = np.unique(packed[::-1], return_index=True)
+            for i in rows[rows.size - 1 - last].tolist():
+                static = static_from_ais(SimpleNamespace(**st.record(i)))
+                if static is not None:
+                    pipeline._take_static(static)
+    placed = np.flatnonzero(np.isin(layout, [_BASE, _ATON]))
+    if placed.size:
+        t = st.msg_type[placed].astype(np.int16)
+        lon = st.lon[placed].astype(np.float64)
+        lat = st.lat[placed].astype(np.float64)
+        nan = np.full(placed.size, np.nan)
+        received = st.received_at[placed]
+        pipeline.take_batch(
+            {
+                "mmsi": st.mmsi[placed].astype(np.int64),
+                "at": np.where(
+                    np.isnan(received), base_s + (first_line + st.line_no[placed]) * UNTIMED_LINE_S, received
+                ),
+                "lon": np.where(lon == 181.0, np.nan, lon),
+                "lat": np.where(lat == 91.0, np.nan, lat),
+                "sog_kn": nan,
+                "cog_deg": nan,
+                "heading_deg": nan,
+                "nav_status": np.full(placed.size, -1, dtype=np.int16),
+                "msg_type": t,
+                "station": st.station[placed].astype(np.int64),
+            },
+            station_names=batch.stations,
+            count_types=False,
+        )
+    return n
+
+
 def replay_file(
     path: Path, pipeline: Pipeline, *, opener: Callable[[Path], IO[bytes]], chunk_bytes: int = CHUNK_BYTES
 ) -> ReplayResult:
@@ -96,7 +152,7 @@ def replay_file(
     decoder = pipeline.decoder(f"replay:{path.name}", station=None)
     with opener(path) as handle:
         for chunk in _chunks(handle, chunk_bytes):
-            batch = fastpath.decode_buffer(chunk)
+            batch = fastpath.decode_buffer(chunk, static=True)
             lines = chunk.split(b"\n")
             if lines and lines[-1] == b"":
                 lines.pop()
@@ -112,6 +168,7 @@ def replay_file(
                 pipeline.counters.skipped[Skip.BLANK.value] += int(batch.blank.size)
             pipeline.take_batch(cols, station_names=batch.stations)
             result.fast += n_fast
+            result.fast += _take_statics(pipeline, batch, base_s=base_s, first_line=first_line)
             # Lines the fast path refused go through the full path too, so that live and replay count alike
             # (comments, non-AIS NMEA and odd but valid sentences are the full path's to judge).
             for line_no in np.union1d(batch.fallback, batch.rejected).tolist():

@@ -371,20 +371,21 @@ class TrackTable:
         jump = fast_in & fast_out  # a spike: far from both neighbours
         # The last report of a target has no next one: judge it against the last fix that was not a spike.
         last = np.nonzero(fast_in & ~has_next)[0]
-        for i in last.tolist():
-            if i > 0 and not first[i] and jump[i - 1]:
-                j = i - 2
-                if j >= 0 and group[j] == group[i]:
-                    ref = (x[j], y[j], t[j])
-                else:
-                    g = group[i]
-                    ref = (seed_x[g], seed_y[g], seed_t[g])
-                if not np.isfinite(ref[2]):
-                    continue
-                d = _haversine_v(np.array([ref[0]]), np.array([ref[1]]), np.array([x[i]]), np.array([y[i]]))
-                jump[i] = bool(too_fast(d, np.array([t[i] - ref[2]]))[0])
-            else:
-                jump[i] = True
+        after_spike = np.zeros(last.size, dtype=np.bool_)
+        inner = last > 0
+        after_spike[inner] = ~first[last[inner]] & jump[last[inner] - 1]
+        jump[last[~after_spike]] = True
+        c = last[after_spike]
+        if c.size:
+            j = c - 2
+            same = (j >= 0) & (group[np.maximum(j, 0)] == group[c])
+            g = group[c]
+            jj = np.maximum(j, 0)
+            ref_x = np.where(same, x[jj], seed_x[g])
+            ref_y = np.where(same, y[jj], seed_y[g])
+            ref_t = np.where(same, t[jj], seed_t[g])
+            valid = np.isfinite(ref_t)
+            jump[c] = valid & too_fast(_haversine_v(ref_x, ref_y, x[c], y[c]), t[c] - ref_t)
         # After `jump_reset` refusals in a row (counting the table's) the next far fix is believed.
         streak_at: dict[int, int] = {}
         for i in np.nonzero(jump)[0].tolist():
