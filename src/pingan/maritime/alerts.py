@@ -192,6 +192,19 @@ def raise_alert(
     dedupe = f"{obs.kind.value}:{obs.subject}:{episode}"[:80]
     if session.scalar(select(Alert.id).where(Alert.dedupe_key == dedupe)) is not None:
         return None
+    policy = session.get(AlertPolicy, obs.kind.value)
+    if policy is not None and not policy.enabled:
+        return None  # the kind is switched off by policy
+    ongoing = session.scalar(
+        select(Alert).where(
+            Alert.kind == obs.kind.value,
+            Alert.subject == obs.subject[:80],
+            Alert.status != AlertStatus.CLOSED,
+            Alert.cleared_at.is_(None),
+        )
+    )
+    if ongoing is not None:
+        return ongoing  # the same situation is still open (an engine restarted): carry on with it
     vessel = session.get(Vessel, vessel_id) if vessel_id is not None else None
     addressees = _addressees(session, vessel, now)
     first_cadre = next((c for r, _, c in addressees if r is RecipientRole.CADRE and c is not None), None)

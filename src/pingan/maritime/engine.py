@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from pingan.maritime.geofence import Area, AreaKind, AreaRules, Closure, Geofenc
 from pingan.maritime.groups import GroupPolicy, detect_dispersion, detect_group_split
 from pingan.maritime.models import RestrictedArea
 from pingan.maritime.portcalls import PortCallTracker, PortEvent, PortEventType
-from pingan.maritime.rules import AlertEvent, AlertKind, Debouncer, EventType, Observation, Picture, Timing
+from pingan.maritime.rules import AlertEvent, AlertKind, Debouncer, EventType, Level, Observation, Picture, Timing
 from pingan.maritime.runtime import MaritimeRuntime, in_boxes
 from pingan.maritime.silence import SilencePolicy, detect_silence
 from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
@@ -185,8 +185,9 @@ class AlertEngine:
         found: list[Observation] = []
         found += detect_collisions(picture, self.cpa)
         found += self.geofences.update(picture, ref.areas, ref.closures, today)
-        found += detect_dispersion(picture, ref.group_policies)
-        found += detect_group_split(picture, ref.group_policies)
+        # Each group's own minutes decide how long a member may stray (the kind's timing is only the default).
+        for obs in [*detect_dispersion(picture, ref.group_policies), *detect_group_split(picture, ref.group_policies)]:
+            found.append(replace(obs, raise_after_s=float(obs.details["raise_after_s"])))
         found += detect_silence(picture, self.silence)
         with self.runtime.pipeline.lock:
             safety = [
@@ -200,6 +201,32 @@ class AlertEngine:
             for name, area in ref.typhoon_areas:
                 found += detect_typhoon(picture, area, name)
         return found
+
+    def resume(self, session: Session, now: datetime) -> int:
+        """Take over the situations still open in the database (after a restart), so they are neither raised
+        again nor left open forever; return how many."""
+        from pingan.maritime.rules import _State
+
+        rows = session.scalars(
+            select(Alert).where(
+                Alert.subject.is_not(None), Alert.status != AlertStatus.CLOSED, Alert.cleared_at.is_(None)
+            )
+        )
+        count = 0
+        for alert in rows:
+            try:
+                kind = AlertKind(alert.kind)
+            except ValueError:
+                continue
+            details = dict(alert.details or {})
+            keys = tuple(int(k) for k in details.get("keys", []) or ([alert.target_key] if alert.target_key else []))
+            obs = Observation(
+                kind, alert.subject or "", Level(alert.level), keys, alert.lon or 0.0, alert.lat or 0.0, details
+            )
+            self.debouncer.states[(kind, obs.subject)] = _State(now.timestamp(), now.timestamp(), True, obs.level, obs)
+            self.open_alerts[(kind.value, obs.subject)] = alert.id
+            count += 1
+        return count
 
     def refresh(self, session: Session, now: datetime, *, force: bool = False) -> None:
         """Reload restricted waters, closures, group limits, ports and typhoons when due (reads only)."""
@@ -313,7 +340,9 @@ class AlertWorker:
         self.failures = 0
 
     def start(self) -> None:
-        """Start evaluating in the background."""
+        """Take over the open alerts, then evaluate in the background."""
+        with self.read() as session:
+            self.engine.resume(session, datetime.now(UTC))
         self._thread = threading.Thread(target=self._run, name="pingan-alerts", daemon=True)
         self._thread.start()
 

@@ -118,7 +118,7 @@ def issue_recall(
     session.flush()
     vessel_ids = sorted({vessel_of[k] for k in keys})
     units = (
-        dict(session.execute(select(Vessel.id, Vessel.home_unit_id).where(Vessel.id.in_(vessel_ids))))
+        dict(session.execute(select(Vessel.id, Vessel.home_unit_id).where(Vessel.id.in_(vessel_ids))).all())
         if vessel_ids
         else {}
     )
@@ -128,7 +128,7 @@ def issue_recall(
                 select(GroupMembership.vessel_id, GroupMembership.group_id).where(
                     GroupMembership.vessel_id.in_(vessel_ids), GroupMembership.left_at.is_(None)
                 )
-            )
+            ).all()
         )
         if vessel_ids
         else {}
