@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import doctest
 import json
 import math
