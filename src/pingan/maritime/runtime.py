@@ -91,6 +91,37 @@ def land_test(ports: list[PortArea], *, port_margin_m: float = 5000.0) -> LandTe
     return on_land
 
 
+class DeadLetterLog:
+    """Refused lines sampled to `<data_dir>/ais-deadletter.log`: at most `per_minute` lines per reason a minute,
+    so a sender flooding garbage cannot fill the disk."""
+
+    def __init__(self, path: Path, *, per_minute: int = 30) -> None:
+        self.path = path
+        self.per_minute = per_minute
+        self._window: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self.written = 0
+
+    def __call__(self, reason: str, line: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            start, count = self._window.get(reason, (now, 0))
+            if now - start >= 60.0:
+                start, count = now, 0
+            if count >= self.per_minute:
+                self._window[reason] = (start, count)
+                return
+            self._window[reason] = (start, count + 1)
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as out:
+                    out.write(f"{stamp}\t{reason}\t{line.rstrip()}\n")
+                self.written += 1
+            except OSError as exc:  # a full or read-only disk must not stop ingest
+                log.warning("dead-letter log unavailable: %s", exc)
+
+
 class MaritimeRuntime:
     """The pipeline and everything that keeps it fed and saved, for one process."""
 
@@ -109,6 +140,7 @@ class MaritimeRuntime:
             policy=FilterPolicy(max_speed_kn=settings.ais_max_speed_kn),
             fragment_timeout_s=settings.ais_fragment_timeout_s,
         )
+        self.pipeline.counters.dead_letter = DeadLetterLog(Path(settings.data_dir) / "ais-deadletter.log")
         self.listeners: Listeners | None = None
         self.mqtt: Any = None
         self.alerts: Any = None  # engine.AlertWorker when the alert rules run here

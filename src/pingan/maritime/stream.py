@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ class Counters:
     skipped: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     samples: dict[str, deque[str]] = field(default_factory=dict)  # dead-letter samples per reason
+    dead_letter: Callable[[str, str], None] | None = None  # told (reason, line) of every refused line with text
 
     def reject(self, reason: Reason, lines: int = 1, sample: str | bytes | None = None) -> None:
         """Count `lines` refused for `reason` and keep a short sample of the first few."""
@@ -36,6 +37,8 @@ class Counters:
             kept = self.samples.setdefault(reason.value, deque(maxlen=SAMPLES_PER_REASON))
             text = sample if isinstance(sample, str) else sample.decode("ascii", "backslashreplace")
             kept.append(text[:200])
+            if self.dead_letter is not None:
+                self.dead_letter(reason.value, text[:200])
 
     def accounted(self, pending: int) -> bool:
         """True when every line is accounted for, given the fragments still waiting in the assembler."""
