@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
 from pingan.audit import service as audit
+from pingan.auth.models import User
 from pingan.auth.policy import Permission
 from pingan.auth.principal import Principal
 from pingan.deps import DbSession, require
 from pingan.errors import Conflict, NotFound, ValidationFailed
-from pingan.fleet.models import Alert, AlertStatus
+from pingan.fleet.models import Alert, AlertStatus, Cadre
 from pingan.kit.clock import utcnow
 from pingan.maritime import alerts as service
 from pingan.maritime import typhoons
@@ -104,6 +105,19 @@ def list_alerts(
 @router.get("/alerts/{alert_id}", summary="One alert with its timeline and addressees")
 def get_alert(alert_id: int, session: DbSession, actor: Reader) -> dict[str, Any]:
     alert = service.get_alert(session, alert_id, actor=actor)
+    steps = service.timeline(session, alert)
+    recipients = service.recipients(session, alert)
+    # Names for the console's card: who was told, and who did each step.
+    user_ids = {s.actor_id for s in steps} | {r.user_id for r in recipients}
+    cadre_ids = {r.cadre_id for r in recipients if r.cadre_id is not None}
+    user_names = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids - {None}))).all())
+        if user_ids - {None}
+        else {}
+    )
+    cadre_names = (
+        dict(session.execute(select(Cadre.id, Cadre.name).where(Cadre.id.in_(cadre_ids))).all()) if cadre_ids else {}
+    )
     return {
         **alert_out(alert),
         "timeline": [
@@ -111,19 +125,22 @@ def get_alert(alert_id: int, session: DbSession, actor: Reader) -> dict[str, Any
                 "at": s.at.isoformat(),
                 "action": str(s.action),
                 "actor_id": s.actor_id,
+                "actor_name": user_names.get(s.actor_id) if s.actor_id is not None else None,
                 "note": s.note,
                 "details": s.details,
             }
-            for s in service.timeline(session, alert)
+            for s in steps
         ],
         "recipients": [
             {
                 "user_id": r.user_id,
+                "user_name": user_names.get(r.user_id) if r.user_id is not None else None,
                 "cadre_id": r.cadre_id,
+                "cadre_name": cadre_names.get(r.cadre_id) if r.cadre_id is not None else None,
                 "role": str(r.role),
                 "notified_at": r.notified_at.isoformat(),
             }
-            for r in service.recipients(session, alert)
+            for r in recipients
         ],
     }
 
@@ -168,12 +185,20 @@ def typhoon_exposure(typhoon_id: int, session: DbSession, runtime: Runtime, _: R
     picture = build_picture(runtime, now)
     keys = typhoons.exposure(picture, area)
     names = runtime.registry.names
+    row_of = {int(k): i for i, k in enumerate(picture.key.tolist())}
     vessel_of = {int(k): int(v) for k, v in zip(picture.key, picture.vessel_id, strict=True)}
     return {
         "typhoon": {"id": row.id, "name": row.name},
         "area": shapely.geometry.mapping(area),
         "vessels": [
-            {"key": k, "vessel_id": vessel_of[k], "name": names.get(vessel_of[k], ("", "", ""))[0]} for k in keys
+            {
+                "key": k,
+                "vessel_id": vessel_of[k],
+                "name": names.get(vessel_of[k], ("", "", ""))[0],
+                "lon": round(float(picture.lon[row_of[k]]), 6),
+                "lat": round(float(picture.lat[row_of[k]]), 6),
+            }
+            for k in keys
         ],
     }
 

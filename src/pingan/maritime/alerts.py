@@ -378,12 +378,15 @@ def command_centre_watch(session: Session, now: datetime) -> list[int]:
     return sorted(set(session.scalars(stmt)))
 
 
-def escalate_due(session: Session, *, now: datetime) -> list[Alert]:
-    """Escalate, once, every open alert nobody acknowledged within its policy's minutes."""
+def escalate_due(session: Session, *, now: datetime, limit: int = 200) -> list[Alert]:
+    """Escalate, once, the open alerts nobody acknowledged within their policy's minutes (at most `limit` a call,
+    highest level and oldest first; the rest on the next call)."""
     rows = policies(session)
     escalated: list[Alert] = []
-    stmt = select(Alert).where(
-        Alert.status == AlertStatus.OPEN, Alert.escalated_at.is_(None), Alert.subject.is_not(None)
+    stmt = (
+        select(Alert)
+        .where(Alert.status == AlertStatus.OPEN, Alert.escalated_at.is_(None), Alert.subject.is_not(None))
+        .order_by(Alert.level.desc(), Alert.raised_at)
     )
     watchers: list[int] | None = None
     for alert in session.scalars(stmt):
@@ -391,6 +394,8 @@ def escalate_due(session: Session, *, now: datetime) -> list[Alert]:
         minutes = policy.ack_minutes if policy else 10
         if alert.raised_at + timedelta(minutes=minutes) > now:
             continue
+        if len(escalated) >= limit:
+            break
         if watchers is None:
             watchers = command_centre_watch(session, now)
         alert.escalated_at = now

@@ -330,10 +330,14 @@ class AlertEngine:
 class AlertWorker:
     """Runs the engine every period in its own thread, one transaction per pass."""
 
-    def __init__(self, engine: AlertEngine, write: Any, *, period_s: float, read: Any = None) -> None:
+    def __init__(
+        self, engine: AlertEngine, write: Any, *, period_s: float, read: Any = None, max_events: int = 200
+    ) -> None:
         self.engine = engine
         self.write = write
         self.read = read or write
+        self.max_events = max_events
+        self.pending: list[AlertEvent] = []
         self.period_s = period_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -360,12 +364,28 @@ class AlertWorker:
         with self.read() as session:
             self.engine.refresh(session, now)
         events, port_events, picture = self.engine.step(now)
-        with self.write() as session:
-            self.engine.apply(session, events, port_events, picture, now)
-            session.commit()
+        # Events wait in a queue until stored: a pass whose transaction fails loses nothing, and a burst (the
+        # first pass over a busy sea) is stored at most `max_events` a pass, highest level first, so no single
+        # transaction holds SQLite's write lock for long.
+        queue = [*self.pending, *events]
+        top: dict[tuple[str, str], int] = {}
+        for e in queue:
+            k = (e.observation.kind.value, e.observation.subject)
+            top[k] = max(top.get(k, 0), int(e.observation.level))
+        # Stable: a situation's own events keep their order (raised before level-up before cleared).
+        queue.sort(key=lambda e: -top[(e.observation.kind.value, e.observation.subject)])
+        now_batch, later = queue[: self.max_events], queue[self.max_events :]
+        try:
+            with self.write() as session:
+                self.engine.apply(session, now_batch, port_events, picture, now)
+                session.commit()
+        except Exception:
+            self.pending = queue
+            raise
+        self.pending = later
         self.engine.evaluations += 1
         self.engine.last_duration_ms = (time.perf_counter() - started) * 1000
-        return events
+        return now_batch
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):

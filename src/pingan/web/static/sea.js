@@ -84,14 +84,15 @@
     onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.code + " " + f.properties.name + " · " + T.members + " " + (f.properties.members ?? ""))),
   });
   getJSON("/api/grids/layers/islands").then((d) => islands.addData(d)).catch(() => {}); // land is decoration only
-  getJSON("/api/maritime/layers").then((d) => {
+  const layersReady = getJSON("/api/maritime/layers").then((d) => {
     for (const f of (d.sea_grids && d.sea_grids.features) || []) {
       const layer = seaGrids[f.properties.family];
       if (layer) layer.addData(f);
     }
     ports.addData(d.ports || { type: "FeatureCollection", features: [] });
     groups.addData(d.groups || { type: "FeatureCollection", features: [] });
-  }).catch((e) => console.warn("sea layers:", e));
+    return d;
+  }).catch((e) => { console.warn("sea layers:", e); return {}; });
 
   // ------------------------------------------------------------------ targets: one store, drawn on canvas layers
   const targets = new Map(); // key -> target (the API shape plus cached projection)
@@ -426,7 +427,9 @@
     }
     return best ? best.target : null;
   }
-  map.on("click", (e) => { const t = hit(e.layerPoint); if (t) openCard(t.key); });
+  // While the alert console picks a point ("who is near"), a click belongs to it, not to the targets.
+  const modes = { picking: false };
+  map.on("click", (e) => { if (modes.picking) return; const t = hit(e.layerPoint); if (t) openCard(t.key); });
   const hover = L.tooltip({ direction: "top", offset: [0, -8], className: "sea-hover" });
   let hoverFrame = null, hoverEvent = null;
   map.on("mousemove", (e) => {
@@ -548,6 +551,8 @@
     card.dataset.key = t.key;
     card.parentElement.scrollTop = 0;
     card.focus({ preventScroll: true });
+    // The alert console adds the vessel's alert history to the card.
+    card.dispatchEvent(new CustomEvent("sea:card", { detail: d, bubbles: true }));
   }
   card.addEventListener("click", (ev) => {
     const btn = ev.target.closest("[data-action]");
@@ -722,7 +727,9 @@
 
   // For tests and the console: the map, the store, and where a target is on screen.
   window.pinganSea = {
-    map, targets, layers, replay, openCard, search,
+    map, targets, layers, replay, openCard, search, modes, layersReady,
+    goToKey: (key) => { const t = targets.get(Number(key)); return t ? goTo(t) : openCard(Number(key)); },
+    serverNow: () => Date.now() + serverSkewMs,
     drawn: (cats = ["fishing", "other"]) => cats.reduce((n, c) => n + (map.hasLayer(layers[c]) ? layers[c].drawn : 0), 0),
     containerPoint: (key) => { const t = targets.get(key); return t ? map.latLngToContainerPoint([t.lat, t.lon]) : null; },
     drawMs: () => Object.fromEntries(Object.entries(layers).map(([c, l]) => [c, l.lastDrawMs])),
