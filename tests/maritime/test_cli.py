@@ -18,8 +18,9 @@ from pyais import encode_dict
 from pingan import migrate
 from pingan.maritime import history
 from tests.conftest import free_port, run_cli
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 SAMPLE = VECTORS / "gpsd" / "sample.aivdm"
 
 

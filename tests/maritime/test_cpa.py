@@ -8,7 +8,6 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,8 +27,9 @@ from pingan.maritime.cpa import (
     velocity,
 )
 from pingan.maritime.rules import AlertKind, Level, Picture
+from tests.shared_data import REFERENCE
 
-MARITIME_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "maritime.md"
+MARITIME_MD = REFERENCE / "maritime.md"
 NOW = 1_782_000_000.0
 ORIGIN = (122.60, 30.00)  # open water east of Zhoushan
 NM = METRES_PER_NM

@@ -27,9 +27,10 @@ from pingan.maritime.fastpath import (
     FastBatch,
     decode_buffer,
 )
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
 ROOT = Path(__file__).resolve().parents[2]
-VECTORS = ROOT.parent / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 CACHE = ROOT / ".cache" / "ais"
 CORPUS_MESSAGES = 1_000_000
 CORPUS_SEED = 20260101

@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from pingan.maritime import gpsd, gpsd_asm, gpsd_bits, gpsd_messages
 from pingan.maritime.gpsd import Type24Joiner, gpsd_records, tagblock_fields, to_gpsd
 from pingan.maritime.stream import Counters, Decoded, decode_lines
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 GPSD_DIR = VECTORS / "gpsd"
 LIBAIS_DIR = VECTORS / "libais"
 

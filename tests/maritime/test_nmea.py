@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from pingan.maritime.nmea import MAX_LINE_BYTES, Reason, Sentence, Skip, checksum, parse_line, parse_tag_block
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 SAMPLE = VECTORS / "gpsd" / "sample.aivdm"
 TYPE_EXAMPLES = VECTORS / "libais" / "typeexamples.nmea"
 TAG_BLOCKS = VECTORS / "libais" / "tagblock.nmea"

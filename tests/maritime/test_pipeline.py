@@ -16,8 +16,9 @@ from pingan.maritime.history import read_track
 from pingan.maritime.pipeline import Pipeline, VesselIndex
 from pingan.maritime.reports import PositionReport, Source
 from pingan.maritime.tracks import SOURCE_CODES, Refusal
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 SEA = (122.60, 30.00)  # east of Zhoushan island
 SHIP, VESSEL_ID = 412345678, 7

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,9 @@ from pyais import encode_dict
 
 from pingan.maritime.reports import PositionReport, Source, position_from_ais, static_from_ais
 from pingan.maritime.stream import decode_lines
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 AT = datetime(2026, 7, 1, 2, 30, tzinfo=UTC)
 
 # Real sentences, quoted from the vectors (test_quoted_sentences_are_real checks they are still there).

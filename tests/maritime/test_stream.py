@@ -25,8 +25,9 @@ from pingan.maritime.stream import (
     message_type,
     tag_time,
 )
+from tests.shared_data import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "ais"
+VECTORS = SHARED_VECTORS
 GPSD = VECTORS / "gpsd"
 LIBAIS = VECTORS / "libais"
 
