@@ -9,6 +9,7 @@ an audit row. Services flush, never commit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from pingan.cases import service as hub
 from pingan.cases.models import InboxMessage
 from pingan.cases.workflow import Channel
 from pingan.config import Settings
-from pingan.errors import Conflict, NotFound
+from pingan.errors import Conflict, NotFound, PinganError
 from pingan.fleet.duty import on_duty_now
 from pingan.fleet.models import Alert, AlertStatus, Cadre, CadreLink, Vessel
 from pingan.maritime.models import AlertAction, AlertPolicy, AlertRecipient, AlertStep, RecipientRole
@@ -183,6 +184,7 @@ def raise_alert(
     sea_grid_code: str | None,
     now: datetime,
     episode: str,
+    open_case: bool = True,
 ) -> Alert | None:
     """Store a raised situation as an alert, address it, and open a case when its policy says so.
 
@@ -220,8 +222,8 @@ def raise_alert(
         level=int(obs.level),
         subject=obs.subject[:80],
         target_key=obs.keys[0] if obs.keys else None,
-        lon=obs.lon,
-        lat=obs.lat,
+        lon=obs.lon if math.isfinite(obs.lon) else None,  # a SART text may arrive before any position
+        lat=obs.lat if math.isfinite(obs.lat) else None,
         sea_grid_code=sea_grid_code,
         message=message_for(obs, vessel),
         details={**obs.details, "keys": list(obs.keys)},
@@ -234,7 +236,8 @@ def raise_alert(
     told = _notify(session, alert, addressees, now)
     if addressees:
         _step(session, alert, AlertAction.NOTIFIED, now, details={"users": told, "addressees": len(addressees)})
-    maybe_open_case(session, settings, alert, now=now)
+    if open_case:
+        maybe_open_case(session, settings, alert, now=now)
     return alert
 
 
@@ -260,6 +263,43 @@ def maybe_open_case(session: Session, settings: Settings, alert: Alert, *, now: 
     alert.case_number = result.case.number
     _step(session, alert, AlertAction.CASE_OPENED, now, details={"case_number": result.case.number})
     return result.case.number
+
+
+def open_pending_cases(session: Session, settings: Settings, *, now: datetime, limit: int = 20) -> int:
+    """Open the hub cases that raised alerts are due, at most `limit` a call, highest level first.
+
+    The engine stores alerts first and opens their cases here, after them, so a burst of alerts is not held up
+    by case intake (tens of milliseconds each) and an alert is stored even when its case cannot be opened.
+    """
+    rows = policies(session)
+    kinds = [k for k, p in rows.items() if p.enabled and p.opens_case and p.case_category]
+    if not kinds:
+        return 0
+    stmt = (
+        select(Alert)
+        .where(
+            Alert.kind.in_(kinds),
+            Alert.case_number.is_(None),
+            Alert.status != AlertStatus.CLOSED,
+            Alert.subject.is_not(None),
+            Alert.raised_at >= now - timedelta(days=1),
+        )
+        .order_by(Alert.level.desc(), Alert.raised_at)
+    )
+    opened = 0
+    for alert in session.scalars(stmt):
+        if opened >= limit:
+            break
+        policy = rows[alert.kind]
+        if alert.level < policy.case_min_level or alert.details.get("case_error"):
+            continue
+        try:
+            with session.begin_nested():
+                if maybe_open_case(session, settings, alert, now=now):
+                    opened += 1
+        except PinganError as exc:  # a case the hub refuses is noted on the alert, never retried in a loop
+            alert.details = {**alert.details, "case_error": exc.message[:200]}
+    return opened
 
 
 def level_up(session: Session, settings: Settings, alert: Alert, obs: Observation, *, now: datetime) -> None:

@@ -250,6 +250,7 @@ class AlertEngine:
         for event in events:
             self._store(session, settings, event, vessel_of, now)
         self._log_port_calls(session, port_events, now)
+        alert_service.open_pending_cases(session, settings, now=now)
         alert_service.escalate_due(session, now=now)
         from pingan.maritime import typhoons
 
@@ -287,6 +288,7 @@ class AlertEngine:
                 sea_grid_code=self._sea_grid(obs.lon, obs.lat),
                 now=now,
                 episode=str(int(event.at)),
+                open_case=False,  # opened after the pass's alerts, a few a pass (open_pending_cases)
             )
             if alert is not None:
                 self.open_alerts[key] = alert.id
@@ -353,6 +355,7 @@ class AlertWorker:
     def stop(self) -> None:
         """Stop after the current pass."""
         self._stop.set()
+        self.engine.runtime.pipeline.urgent.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
@@ -388,7 +391,13 @@ class AlertWorker:
         return now_batch
 
     def _run(self) -> None:
-        while not self._stop.wait(self.period_s):
+        urgent = self.engine.runtime.pipeline.urgent
+        while not self._stop.is_set():
+            # A distress message or a SART wakes the engine at once; otherwise it runs every period.
+            urgent.wait(self.period_s)
+            urgent.clear()
+            if self._stop.is_set():
+                break
             try:
                 self.run_once()
             except Exception:  # the next pass retries; a rule bug must not stop the watch

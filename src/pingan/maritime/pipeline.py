@@ -86,6 +86,7 @@ class Pipeline:
         self._decoders: dict[str, Decoder] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
         self.listeners: Callable[[int], None] | None = None  # told the table's sequence after each change
+        self.urgent = threading.Event()  # set on distress traffic: the alert engine runs at once
 
     # ---- lines ---------------------------------------------------------------------------------------------
 
@@ -120,6 +121,7 @@ class Pipeline:
         if message.msg_type in (12, 14):
             text = str(getattr(msg, "text", "") or "")
             self.safety.append(SafetyMessage(int(msg.mmsi), message.msg_type, text, when, message.station))
+            self.urgent.set()
             return
         static = static_from_ais(msg)
         if static is not None:
@@ -127,6 +129,8 @@ class Pipeline:
         report = position_from_ais(msg, observed_at=when, station=message.station)
         if report is not None:
             self.take_position(report)
+            if report.nav_status == 14 or 970_000_000 <= (report.mmsi or 0) < 975_000_000:
+                self.urgent.set()  # SART, MOB or EPIRB
 
     def _take_static(self, static: StaticData) -> None:
         snapshot = self.statics.setdefault(static.mmsi, {})
