@@ -52,7 +52,7 @@ LEVEL_LABELS = {Level.INFO: "提示", Level.WARNING: "预警", Level.ALARM: "报
 
 # Defaults written by `ensure_policies`: (opens_case, hub category, minimum level for a case, minutes to acknowledge)
 DEFAULT_POLICIES: dict[AlertKind, tuple[bool, str | None, int, int]] = {
-    AlertKind.COLLISION: (True, "3001", Level.ALARM, 5),
+    AlertKind.COLLISION: (False, "3001", Level.ALARM, 5),  # transient: the console, not the hub (see docs)
     AlertKind.GEOFENCE_ENTER: (True, "3003", Level.ALARM, 15),
     AlertKind.GEOFENCE_EXIT: (False, None, Level.ALARM, 30),
     AlertKind.GEOFENCE_DWELL: (False, "3003", Level.ALARM, 30),
