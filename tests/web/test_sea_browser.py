@@ -147,14 +147,10 @@ def test_live_map_moves_vessels_opens_a_card_and_replays_a_track(live_demo, brow
     if page.evaluate("() => window.pinganSea.replay.playing"):
         page.click("#sea-card [data-test=replay-toggle]")  # pause, rewind, then play from the start
     page.locator("#sea-card input[data-action=seek]").fill("0")
-    before = marker.bounding_box()
     start = page.evaluate("() => window.pinganSea.replay.marker.getLatLng()")
     page.click("#sea-card [data-test=replay-toggle]")
     page.wait_for_function(MARKER_MOVED_JS, arg=start, timeout=15_000)
     assert page.evaluate(OFF_TRACK_JS) < 2.0  # on the line, within two pixels
-    after = marker.bounding_box()
-    assert before is not None and after is not None
-    assert abs(after["x"] - before["x"]) + abs(after["y"] - before["y"]) >= 3
 
     assert not errors, errors
     outside = [r for r in requested if not r.startswith(url)]
