@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, wait_healthy
+from tests.web.conftest import free_udp_port
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +53,6 @@ OFF_TRACK_JS = """() => {
 }"""
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], float]]:
     """``pingan demo`` with its fleet simulator feeding AIVDM over UDP; yields (URL, accounts, start time)."""
@@ -69,7 +63,7 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d
         **os.environ,
         "PINGAN_DATA_DIR": str(data_dir),
         "PINGAN_ENV": "development",
-        "PINGAN_AIS_UDP_PORT": str(_free_udp_port()),
+        "PINGAN_AIS_UDP_PORT": str(free_udp_port()),
     }
     env.pop("PINGAN_DATABASE_URL", None)
     exe = Path(sys.executable).with_name("pingan")

@@ -157,3 +157,20 @@ def classify(mmsi: int, msg_type: int, nav_status: int | None, behaviour: Behavi
     if msg_type == 21:
         return TargetClass.ATON
     return by_mmsi(mmsi) or by_message(msg_type, nav_status) or by_behaviour(behaviour)
+
+
+FISHING_SHIP_TYPE = 30  # AIS ship type "fishing"
+
+
+def target_kind(registered: bool, ship_type: object, target_class: TargetClass, msg_type: int) -> str:
+    """ "fishing", "merchant" or "other": a registered vessel or AIS ship type 30 fishes; other vessels sending
+    Class A positions are merchant ships.
+
+    >>> target_kind(False, 30, TargetClass.VESSEL, 18), target_kind(False, 70, TargetClass.VESSEL, 1)
+    ('fishing', 'merchant')
+    """
+    if registered or ship_type == FISHING_SHIP_TYPE:
+        return "fishing"
+    if target_class is TargetClass.VESSEL and msg_type in (1, 2, 3):
+        return "merchant"
+    return "other"

@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pingan.fleet.models import Alert, AlertStatus, FishingSeason, Port, PortCall, VesselGroup
 from pingan.maritime import alerts as alert_service
+from pingan.maritime.classify import target_kind
 from pingan.maritime.cpa import CpaPolicy, detect_collisions
 from pingan.maritime.distress import SafetyMessage, detect_distress
 from pingan.maritime.geofence import Area, AreaKind, AreaRules, Closure, GeofenceTracker, transition_timings
@@ -39,7 +39,6 @@ from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
 log = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Asia/Shanghai")
 REFERENCE_REFRESH_S = 60.0
-FISHING_SHIP_TYPE = 30
 
 
 def default_timings() -> dict[AlertKind, Timing]:
@@ -122,25 +121,19 @@ def build_picture(runtime: MaritimeRuntime, now: datetime) -> Picture:
     registry = runtime.registry
     n = view["key"].size
     vessel_id = view["vessel_id"]
-    classes = np.array([CLASS_CODES[int(c)].value for c in view["target_class"]], dtype="<U16")
+    class_list = [CLASS_CODES[int(c)] for c in view["target_class"]]
+    classes = np.array([c.value for c in class_list], dtype="<U16")
     kind = np.empty(n, dtype="<U10")
     gear = np.empty(n, dtype="<U32")
     group = np.full(n, -1, dtype=np.int64)
     for i in range(n):
         vid = int(vessel_id[i])
         names = registry.names.get(vid) if vid >= 0 else None
+        ship_type = statics.get(int(view["key"][i]))
+        kind[i] = target_kind(names is not None, ship_type, class_list[i], int(view["msg_type"][i]))
+        gear[i] = names[2] if names is not None else ""
         if names is not None:
-            kind[i], gear[i] = "fishing", names[2]
             group[i] = registry.group_of.get(vid, -1)
-        else:
-            gear[i] = ""
-            ship_type = statics.get(int(view["key"][i]))
-            if ship_type == FISHING_SHIP_TYPE:
-                kind[i] = "fishing"
-            elif classes[i] == "vessel" and int(view["msg_type"][i]) in (1, 2, 3):
-                kind[i] = "merchant"
-            else:
-                kind[i] = "other"
     return Picture(
         now=now.timestamp(),
         key=view["key"].astype(np.int64),
@@ -175,7 +168,6 @@ class AlertEngine:
         self.reference = Reference()
         self._reference_at = -1e18
         self.open_alerts: dict[tuple[str, str], int] = {}  # (kind, subject) -> alert id
-        self.latencies_ms: deque[float] = deque(maxlen=10_000)  # observation seen → alert stored
         self.evaluations = 0
         self.last_duration_ms = 0.0
 
@@ -292,9 +284,6 @@ class AlertEngine:
             )
             if alert is not None:
                 self.open_alerts[key] = alert.id
-                seen = obs.details.get("observed_at")
-                if isinstance(seen, int | float):
-                    self.latencies_ms.append(max(0.0, (time.time() - float(seen)) * 1000))
             return
         alert_id = self.open_alerts.get(key)
         alert = session.get(Alert, alert_id) if alert_id is not None else None
@@ -403,15 +392,3 @@ class AlertWorker:
             except Exception:  # the next pass retries; a rule bug must not stop the watch
                 self.failures += 1
                 log.exception("alert evaluation failed")
-
-
-def open_alert_count(session: Session) -> int:
-    """Alerts not yet closed."""
-    from sqlalchemy import func
-
-    return int(session.scalar(select(func.count(Alert.id)).where(Alert.status != AlertStatus.CLOSED)) or 0)
-
-
-def since(now: datetime, minutes: float) -> datetime:
-    """`minutes` before `now`."""
-    return now - timedelta(minutes=minutes)

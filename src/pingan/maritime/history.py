@@ -14,7 +14,6 @@ import itertools
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,14 +44,6 @@ SCHEMA = pa.schema(
 )
 COLUMNS = tuple(SCHEMA.names)
 _seq = itertools.count()
-
-
-@dataclass
-class HistoryBatch:
-    """Rows waiting to be written: one list of column arrays per flush."""
-
-    columns: dict[str, list[NDArray[Any] | list[Any]]]
-    rows: int = 0
 
 
 class HistoryWriter:

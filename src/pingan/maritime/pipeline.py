@@ -85,7 +85,6 @@ class Pipeline:
         self.started_at = (clock or (lambda: datetime.now(UTC)))()
         self._decoders: dict[str, Decoder] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.listeners: Callable[[int], None] | None = None  # told the table's sequence after each change
         self.urgent = threading.Event()  # set on distress traffic: the alert engine runs at once
 
     # ---- lines ---------------------------------------------------------------------------------------------

@@ -14,11 +14,10 @@ from pingan.errors import NotFound, ValidationFailed
 from pingan.fleet import service as fleet_service
 from pingan.kit.masking import mask_mobile
 from pingan.maritime import history
-from pingan.maritime.classify import TargetClass
+from pingan.maritime.classify import TargetClass, target_kind
 from pingan.maritime.runtime import MaritimeRuntime, in_boxes
 from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
 
-FISHING_SHIP_TYPE = 30
 MAX_TRACK_SPAN = timedelta(days=7)
 GROUP_REACH_DEG = 0.1  # about 10 km: a production group fishes within a few nautical miles
 
@@ -57,12 +56,7 @@ def targets(
         vessel_id = int(view["vessel_id"][i])
         static = statics.get(key) or {}
         names = registry.names.get(vessel_id)
-        if names is not None or static.get("ship_type") == FISHING_SHIP_TYPE:
-            kind = "fishing"
-        elif cls is TargetClass.VESSEL and int(view["msg_type"][i]) in (1, 2, 3, 5):
-            kind = "merchant"
-        else:
-            kind = "other"
+        kind = target_kind(names is not None, static.get("ship_type"), cls, int(view["msg_type"][i]))
         if age[i] > s.ais_lost_minutes * 60:
             state = "lost"
         elif age[i] > s.ais_stale_minutes * 60:
