@@ -64,6 +64,7 @@ over the others).
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import multiprocessing as mp
 import os
@@ -89,13 +90,12 @@ from pingan import migrate
 from pingan.config import Settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.grids import service as grids
-from pingan.maritime.alerts import ensure_policies
-from pingan.maritime.engine import LOCAL, AlertEngine, AlertWorker, build_picture
+from pingan.maritime.engine import AlertLanes, PassRecord
 from pingan.maritime.geofence import AreaKind
 from pingan.maritime.models import RestrictedArea
 from pingan.maritime.pipeline import Pipeline
-from pingan.maritime.rules import AlertEvent, AlertKind, EventType
-from pingan.maritime.runtime import MaritimeRuntime
+from pingan.maritime.rules import AlertKind
+from pingan.maritime.runtime import MaritimeRuntime, tune_server_process
 
 if TYPE_CHECKING:
     from pingan.demo.sim_state import SimWorld
@@ -366,56 +366,14 @@ def prepare_database(settings: Settings, area: shapely.Polygon) -> SimWorld:
     return world
 
 
-@dataclass(frozen=True)
-class Pass:
-    """Wall-clock marks (Unix seconds) of one engine pass, and its thread's CPU seconds."""
-
-    started: float
-    picture: float  # reference data refreshed; the picture is read now
-    rules: float  # rules and debouncer done
-    stored: float  # alerts, cases and port calls flushed
-    committed: float
-    cpu_s: float
-    targets: int
-    raised: Counter[str]  # alerts raised by kind
-
-
-class TimedWorker(AlertWorker):
-    """``AlertWorker`` whose pass (a mirror of ``run_once``) records its stages and the situations it raised."""
-
-    def __init__(self, engine: AlertEngine, write: Any, *, period_s: float, read: Any) -> None:
-        super().__init__(engine, write, period_s=period_s, read=read)
-        self.passes: list[Pass] = []
-        self.raised: dict[str, int] = {}  # "kind|subject" -> index of the pass that stored it
-
-    def run_once(self, now: datetime | None = None) -> list[AlertEvent]:
-        """One pass as ``AlertWorker.run_once`` makes it, with a timestamp after each stage."""
-        now = now or datetime.now(UTC)
-        started, cpu = time.time(), time.thread_time()
-        engine = self.engine
-        with self.read() as session:
-            engine.refresh(session, now)
-        at_picture = time.time()
-        picture = build_picture(engine.runtime, now)
-        observations = engine.observe(picture, now.astimezone(LOCAL).date())
-        events = engine.debouncer.update(observations, picture.now)
-        port_events = engine.portcalls.update(picture, engine.runtime.ports)
-        at_rules = time.time()
-        with self.write() as session:
-            engine.apply(session, events, port_events, picture, now)
-            at_stored = time.time()
-            session.commit()
-        committed = time.time()
-        engine.evaluations += 1
-        engine.last_duration_ms = (committed - started) * 1000
-        index = len(self.passes)
-        raised = Counter(e.observation.kind.value for e in events if e.type is EventType.RAISED)
-        cpu = time.thread_time() - cpu
-        self.passes.append(Pass(started, at_picture, at_rules, at_stored, committed, cpu, picture.size, raised))
-        for event in events:
-            if event.type is EventType.RAISED:
-                self.raised.setdefault(f"{event.observation.kind.value}|{event.observation.subject}", index)
-        return events
+def stored_by(lanes: AlertLanes) -> dict[str, PassRecord]:
+    """The pass that stored each raised situation ("kind|subject"), over both lanes."""
+    found: dict[str, PassRecord] = {}
+    for worker in lanes.workers:
+        for p in list(worker.passes):
+            for subject in p.raised:
+                found.setdefault(subject, p)
+    return found
 
 
 class DecodeProbe:
@@ -507,6 +465,20 @@ class QueueWatch:
             self.peak_bytes = max(self.peak_bytes, udp_queue(self.port)[0])
 
 
+@dataclass
+class GcWatch:
+    """Pauses of Python's cyclic garbage collector (every thread waits for one), by generation."""
+
+    pauses: dict[int, list[float]] = field(default_factory=lambda: {0: [], 1: [], 2: []})
+    _began: float = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._began)
+
+
 def percentiles(values: Sequence[float]) -> str:
     """p50 / p99 / max in milliseconds of seconds."""
     if not values:
@@ -525,7 +497,18 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=60.0)
     parser.add_argument("--lines-per-datagram", type=int, default=10)
     parser.add_argument("--rcvbuf-bytes", type=int, default=4 << 20, help="SO_RCVBUF of the listener; 0 = as is")
-    parser.add_argument("--alert-period-s", type=float, default=0.1, help="pause between engine passes")
+    parser.add_argument(
+        "--alert-period-s",
+        type=float,
+        default=Settings.model_fields["alert_period_s"].default,
+        help="pause between passes of the full lane",
+    )
+    parser.add_argument(
+        "--fast-period-s",
+        type=float,
+        default=Settings.model_fields["alert_fast_period_s"].default,
+        help="pause between passes of the fast lane when nothing wakes it",
+    )
     parser.add_argument("--situation-every-s", type=float, default=0.5)
     parser.add_argument(
         "--sart-text-after-s", type=float, default=1.0, help="type 14 after the SART's report (0: same datagram)"
@@ -564,8 +547,9 @@ def main() -> None:
             ais_tcp_port=None,
             ais_tcp_sources=[],
             mqtt_url=None,
-            alert_engine=False,  # started below as a TimedWorker
+            alert_engine=False,  # started below, once the grid locator is warm
             alert_period_s=args.alert_period_s,
+            alert_fast_period_s=args.fast_period_s,
         )
         began = time.perf_counter()
         world = prepare_database(settings, restricted_area(situations))
@@ -579,19 +563,15 @@ def main() -> None:
         port = runtime.listeners.bound["udp"]
         rcvbuf = set_receive_buffer(port, args.rcvbuf_bytes)
         probe = DecodeProbe(runtime.pipeline, [s.mmsi for s in situations])
-        with write() as session:
-            ensure_policies(session, now=datetime.now(UTC))
-            session.commit()
         began = time.perf_counter()
         with read() as session:
             grids.locator(session)  # a running server has it; the first case of a cold process builds it
         locator_s = time.perf_counter() - began
-        worker = TimedWorker(AlertEngine(runtime), write, period_s=args.alert_period_s, read=read)
-        runtime.alerts = worker
-        worker.start()
+        lanes: AlertLanes = runtime.start_alerts()
+        frozen = tune_server_process()  # as the server does once started
         log(
             f"listening on udp {port}, SO_RCVBUF {rcvbuf[0]} -> {rcvbuf[1]} bytes; grid locator built in "
-            f"{locator_s:.1f} s; waiting for the sender"
+            f"{locator_s:.1f} s; {frozen} objects frozen; waiting for the sender"
         )
 
         ready = conn.recv()
@@ -605,11 +585,12 @@ def main() -> None:
         watcher = threading.Thread(target=watch.run, name="ais-live-queue-watch", daemon=True)
         watcher.start()
         time.sleep(max(0.0, start_at - time.time()))
-        passes_before = len(worker.passes)
+        gc_watch = GcWatch()
+        gc.callbacks.append(gc_watch)
         usage0 = Usage.now()
         result = conn.recv()
         usage1 = Usage.now()
-        passes_run = worker.passes[passes_before:]
+        gc.callbacks.remove(gc_watch)
         log(f"sent {result['sent']} lines in {result['datagrams']} datagrams over {result['send_s']:.1f} s")
 
         counters = runtime.pipeline.counters
@@ -620,28 +601,28 @@ def main() -> None:
             time.sleep(0.02)
         received = counters.lines
         deadline = time.monotonic() + ALERT_WAIT_S
-        while any(s.subject not in worker.raised for s in situations) and time.monotonic() < deadline:
+        while any(s.subject not in stored_by(lanes) for s in situations) and time.monotonic() < deadline:
             time.sleep(0.05)
         watch.stop.set()
         _, drops = udp_queue(port)
         runtime.stop()
+        raised_in = stored_by(lanes)
+        failures = {w.engine.lane.value: w.failures for w in lanes.workers}
         db.dispose()
     sender.join(timeout=10)
     load_after = os.getloadavg()
 
     # ---- the situations
-    passes = worker.passes
     latency, receive, wait, work = [], [], [], []
     by_kind: dict[str, list[float]] = {}
     missed, measured = [], []
     for s in situations:
         sent_at = result["triggers"].get(s.index)
-        index = worker.raised.get(s.subject)
+        p = raised_in.get(s.subject)
         decoded = probe.times[s.mmsi]
-        if sent_at is None or index is None or len(decoded) <= s.trigger_message:
+        if sent_at is None or p is None or len(decoded) <= s.trigger_message:
             missed.append(s)
             continue
-        p = passes[index]
         measured.append(s)
         latency.append(p.committed - sent_at)
         by_kind.setdefault(s.kind.value, []).append(p.committed - sent_at)
@@ -668,34 +649,37 @@ def main() -> None:
 
     # ---- the engine and the CPU
     run_s = usage1.at - usage0.at
-    stage = {
-        "refresh": [p.picture - p.started for p in passes_run],
-        "picture+rules": [p.rules - p.picture for p in passes_run],
-        "store": [p.stored - p.rules for p in passes_run],
-        "commit": [p.committed - p.stored for p in passes_run],
-        "whole": [p.committed - p.started for p in passes_run],
-        "whole, CPU of its thread": [p.cpu_s for p in passes_run],
-    }
-    targets = max((p.targets for p in passes_run), default=0)
-    print(
-        f"engine: period {args.alert_period_s} s, {len(passes_run)} passes in {run_s:.1f} s, up to {targets} targets, "
-        f"failures {worker.failures}"
-    )
-    for name, values in stage.items():
-        print(f"  {name}: {percentiles(values)}")
-    raised = sum((p.raised for p in passes_run), Counter[str]())
-    per_alert = [(p.stored - p.rules) / n for p in passes_run if (n := sum(p.raised.values()))]
-    print(
-        f"  alerts raised: {sum(raised.values())} {dict(raised.most_common())}; store per raised alert "
-        f"{percentiles(per_alert)}"
-    )
-    if passes_run:
-        slow = max(passes_run, key=lambda p: p.committed - p.started)
+    for worker in lanes.workers:
+        lane = worker.engine.lane.value
+        passes_run = [p for p in worker.passes if usage0.at <= p.started <= usage1.at]
+        stage = {
+            "refresh": [p.picture - p.started for p in passes_run],
+            "picture+rules": [p.rules - p.picture for p in passes_run],
+            "store": [p.stored - p.rules for p in passes_run],
+            "commit": [p.committed - p.stored for p in passes_run],
+            "whole": [p.committed - p.started for p in passes_run],
+            "whole, CPU of its thread": [p.cpu_s for p in passes_run],
+        }
+        targets = max((p.targets for p in passes_run), default=0)
         print(
-            f"  slowest pass: {(slow.committed - slow.started) * 1e3:.0f} ms (picture+rules "
-            f"{(slow.rules - slow.picture) * 1e3:.0f}, store {(slow.stored - slow.rules) * 1e3:.0f}), "
-            f"raising {dict(slow.raised.most_common())}"
+            f"{lane} lane: period {worker.period_s} s, {len(passes_run)} passes in {run_s:.1f} s, up to {targets} "
+            f"targets, failures {failures[lane]}"
         )
+        for name, values in stage.items():
+            print(f"  {name}: {percentiles(values)}")
+        raised = Counter(r.split("|", 1)[0] for p in passes_run for r in p.raised)
+        per_alert = [(p.stored - p.rules) / len(p.raised) for p in passes_run if p.raised]
+        print(
+            f"  alerts raised: {sum(raised.values())} {dict(raised.most_common())}; store per raised alert "
+            f"{percentiles(per_alert)}"
+        )
+        if passes_run:
+            slow = max(passes_run, key=lambda p: p.committed - p.started)
+            print(
+                f"  slowest pass: {(slow.committed - slow.started) * 1e3:.0f} ms (picture+rules "
+                f"{(slow.rules - slow.picture) * 1e3:.0f}, store {(slow.stored - slow.rules) * 1e3:.0f}), "
+                f"raising {dict(Counter(r.split('|', 1)[0] for r in slow.raised).most_common())}"
+            )
     cpu = {name: usage1.threads.get(name, 0.0) - usage0.threads.get(name, 0.0) for name in usage1.threads}
     share = {name: 100 * v / run_s for name, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v > 0}
     print(
@@ -704,6 +688,7 @@ def main() -> None:
         + f"; this process {100 * (usage1.process_s - usage0.process_s) / run_s:.0f};"
         f" sender {100 * result['cpu_s'] / result['send_s']:.0f}"
     )
+    print("gc pauses: " + "; ".join(f"gen {g}: {len(v)}, {percentiles(v)}" for g, v in gc_watch.pauses.items() if v))
     busy = (usage1.machine_busy - usage0.machine_busy) / max(1, usage1.machine_total - usage0.machine_total)
     print(
         f"machine: {os.cpu_count()} cores, {100 * busy:.0f} % busy over the run; load average "

@@ -35,7 +35,7 @@ from pingan.grids.endpoints import router as grids_router
 from pingan.grids.ogc import router as ogc_router
 from pingan.maritime import alert_endpoints as maritime_alert_endpoints
 from pingan.maritime import endpoints as maritime_endpoints
-from pingan.maritime.runtime import MaritimeRuntime
+from pingan.maritime.runtime import MaritimeRuntime, tune_server_process
 from pingan.org.endpoints import router as org_router
 from pingan.people.endpoints import router as people_router
 from pingan.web import case_pages, fleet_pages, grid_pages, pages, sea_pages
@@ -176,6 +176,7 @@ def background(settings: Settings, write: sessionmaker[Session]) -> Callable[[Fa
             scheduler.start()
             if settings.ais_ingest:
                 maritime.start()
+            tune_server_process()
         try:
             yield
         finally:

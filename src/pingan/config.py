@@ -101,7 +101,18 @@ class Settings(BaseSettings):
     ais_mqtt_topic: str = Field(default="pingan/terminals/+/position", description="BeiDou/terminal JSON reports")
     ais_simulator: bool = Field(default=True, description="pingan demo runs the fleet simulator")
     alert_engine: bool = Field(default=True, description="Run the maritime alert rules beside the pipeline")
-    alert_period_s: float = Field(default=2.0, gt=0, le=60, description="Seconds between alert evaluations")
+    alert_period_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds between passes of the full alert lane (every rule but distress and restricted waters)",
+    )
+    alert_fast_period_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between fast alert lane passes (distress, restricted waters) when no report wakes it",
+    )
 
     _cipher: FieldCipher | None = PrivateAttr(default=None)
 

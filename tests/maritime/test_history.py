@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from pingan.maritime.history import COLUMNS, HistoryWriter, compact_day, day_folders, day_summary, read_track
 
@@ -247,3 +248,40 @@ def test_compact_day_of_a_single_part_leaves_it_alone(tmp_path: Path) -> None:
 
     assert parquet_files(tmp_path) == before
     assert compact_day(tmp_path, date(2026, 7, 9)) == 0
+
+
+def test_a_row_tuple_is_written_like_the_same_row_as_columns(tmp_path: Path) -> None:
+    t = MIDNIGHT + timedelta(hours=3)
+    as_columns, as_tuple = tmp_path / "columns", tmp_path / "tuple"
+    writer = HistoryWriter(as_columns)
+    writer.append(one_row(A, t, sog_kn=3.5, station="ZS-AIS-01"))
+    writer.append(columns([B], [t]))
+    writer.flush()
+    writer = HistoryWriter(as_tuple)
+    row = one_row(A, t, sog_kn=3.5, station="ZS-AIS-01")
+    writer.append_row(tuple(row[name][0] for name in COLUMNS))
+    writer.append(columns([B], [t]))
+    assert writer.pending == 2
+    writer.flush()
+
+    def read(root: Path) -> list[dict[str, Any]]:
+        return pq.read_table(parquet_files(root)[0]).to_pylist()
+
+    assert read(as_tuple) == read(as_columns)
+    assert [r["key"] for r in read(as_tuple)] == sorted([A, B])
+
+
+def test_a_row_of_the_wrong_length_is_refused_and_nothing_is_buffered(tmp_path: Path) -> None:
+    writer = HistoryWriter(tmp_path)
+    with pytest.raises(ValueError, match="14 values, not 3"):
+        writer.append_row((A, A, None))
+    assert writer.pending == 0 and writer.flush() == 0
+
+
+def test_a_full_buffer_of_row_tuples_flushes_itself(tmp_path: Path) -> None:
+    writer = HistoryWriter(tmp_path, max_rows=2)
+    row = one_row(A, MIDNIGHT + timedelta(hours=2))
+    values = tuple(row[name][0] for name in COLUMNS)
+    writer.append_row(values)
+    writer.append_row(values)
+    assert writer.pending == 0 and writer.written_rows == 2

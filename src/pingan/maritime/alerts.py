@@ -10,7 +10,7 @@ an audit row. Services flush, never commit.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -265,11 +265,19 @@ def maybe_open_case(session: Session, settings: Settings, alert: Alert, *, now: 
     return result.case.number
 
 
-def open_pending_cases(session: Session, settings: Settings, *, now: datetime, limit: int = 20) -> int:
+def open_pending_cases(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime,
+    limit: int = 20,
+    between: Callable[[], None] | None = None,
+) -> int:
     """Open the hub cases that raised alerts are due, at most `limit` a call, highest level first.
 
     The engine stores alerts first and opens their cases here, after them, so a burst of alerts is not held up
     by case intake (tens of milliseconds each) and an alert is stored even when its case cannot be opened.
+    `between` is called after each case (the alert engine may commit there).
     """
     rows = policies(session)
     kinds = [k for k, p in rows.items() if p.enabled and p.opens_case and p.case_category]
@@ -287,7 +295,7 @@ def open_pending_cases(session: Session, settings: Settings, *, now: datetime, l
         .order_by(Alert.level.desc(), Alert.raised_at)
     )
     opened = 0
-    for alert in session.scalars(stmt):
+    for alert in session.scalars(stmt).all():  # all read first: `between` may commit
         if opened >= limit:
             break
         policy = rows[alert.kind]
@@ -299,6 +307,8 @@ def open_pending_cases(session: Session, settings: Settings, *, now: datetime, l
                     opened += 1
         except PinganError as exc:  # a case the hub refuses is noted on the alert, never retried in a loop
             alert.details = {**alert.details, "case_error": exc.message[:200]}
+        if between is not None:
+            between()
     return opened
 
 
@@ -418,9 +428,12 @@ def command_centre_watch(session: Session, now: datetime) -> list[int]:
     return sorted(set(session.scalars(stmt)))
 
 
-def escalate_due(session: Session, *, now: datetime, limit: int = 200) -> list[Alert]:
+def escalate_due(
+    session: Session, *, now: datetime, limit: int = 200, between: Callable[[], None] | None = None
+) -> list[Alert]:
     """Escalate, once, the open alerts nobody acknowledged within their policy's minutes (at most `limit` a call,
-    highest level and oldest first; the rest on the next call)."""
+    highest level and oldest first; the rest on the next call). `between` is called after each escalation (the
+    alert engine may commit there)."""
     rows = policies(session)
     escalated: list[Alert] = []
     stmt = (
@@ -429,7 +442,7 @@ def escalate_due(session: Session, *, now: datetime, limit: int = 200) -> list[A
         .order_by(Alert.level.desc(), Alert.raised_at)
     )
     watchers: list[int] | None = None
-    for alert in session.scalars(stmt):
+    for alert in session.scalars(stmt).all():  # all read first: `between` may commit
         policy = rows.get(alert.kind)
         minutes = policy.ack_minutes if policy else 10
         if alert.raised_at + timedelta(minutes=minutes) > now:
@@ -455,6 +468,8 @@ def escalate_due(session: Session, *, now: datetime, limit: int = 200) -> list[A
             )
         _step(session, alert, AlertAction.ESCALATED, now, details={"after_minutes": minutes, "told": len(watchers)})
         escalated.append(alert)
+        if between is not None:
+            between()
     session.flush()
     return escalated
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -174,3 +175,17 @@ def target_kind(registered: bool, ship_type: object, target_class: TargetClass, 
     if target_class is TargetClass.VESSEL and msg_type in (1, 2, 3):
         return "merchant"
     return "other"
+
+
+def target_kinds(
+    registered: NDArray[np.bool_], ship_type: NDArray[np.int64], is_vessel: NDArray[np.bool_], msg_type: NDArray[Any]
+) -> NDArray[np.str_]:
+    """:func:`target_kind` over arrays (``ship_type`` -1 where unknown, ``is_vessel`` for class ``vessel``).
+
+    >>> target_kinds(np.array([True, False, False, False]), np.array([-1, 30, 70, -1]),
+    ...              np.array([True, True, True, False]), np.array([18, 18, 1, 1])).tolist()
+    ['fishing', 'fishing', 'merchant', 'other']
+    """
+    fishing = registered | (ship_type == FISHING_SHIP_TYPE)
+    merchant = is_vessel & np.isin(msg_type, (1, 2, 3))
+    return np.where(fishing, "fishing", np.where(merchant, "merchant", "other")).astype("<U10")

@@ -165,7 +165,7 @@ def ais_listen(udp_port: int | None, tcp_port: int | None, sources: tuple[str, .
         update["ais_tcp_sources"] = list(sources)
     settings = settings.model_copy(update=update)
     from pingan.db import create_db_engine, make_sessionmakers
-    from pingan.maritime.runtime import MaritimeRuntime
+    from pingan.maritime.runtime import MaritimeRuntime, tune_server_process
 
     engine = create_db_engine(settings.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     _, write = make_sessionmakers(engine)
@@ -174,6 +174,7 @@ def ais_listen(udp_port: int | None, tcp_port: int | None, sources: tuple[str, .
         runtime.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen: {exc.strerror or exc}") from exc
+    tune_server_process()
     bound = runtime.listeners.bound if runtime.listeners else {}
     click.echo(f"pingan ais listen: {bound or 'no feeds'}; status in {settings.data_dir}/ais-status.json")
     done = threading.Event()

@@ -85,7 +85,9 @@ class Pipeline:
         self.started_at = (clock or (lambda: datetime.now(UTC)))()
         self._decoders: dict[str, Decoder] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.urgent = threading.Event()  # set on distress traffic: the alert engine runs at once
+        # Set on distress traffic and on positions inside `watch_boxes`: the alert engine's fast lane runs at once.
+        self.urgent = threading.Event()
+        self.watch_boxes: list[tuple[float, float, float, float]] = []  # (west, south, east, north) degrees
 
     # ---- lines ---------------------------------------------------------------------------------------------
 
@@ -183,7 +185,12 @@ class Pipeline:
             refusal = self.tracks.update(report, key, target_class)
             if refusal is None:
                 self._remember(key, report, target_class)
+                if self.watch_boxes and self._watched(report.lon, report.lat):
+                    self.urgent.set()
             return refusal
+
+    def _watched(self, lon: float, lat: float) -> bool:
+        return any(w <= lon <= e and s <= lat <= n for w, s, e, n in self.watch_boxes)
 
     def _remember(self, key: int, report: PositionReport, target_class: TargetClass) -> None:
         row = {
@@ -203,23 +210,23 @@ class Pipeline:
             kept = self.last_reports[key] = deque(maxlen=LAST_REPORTS)
         kept.append(row)
         if self.history is not None:
-            self.history.append(
-                {
-                    "key": [key],
-                    "mmsi": [report.mmsi],
-                    "vessel_id": [report.vessel_id],
-                    "observed_at": [report.observed_at.timestamp()],
-                    "lon": [report.lon],
-                    "lat": [report.lat],
-                    "sog_kn": [report.sog_kn],
-                    "cog_deg": [report.cog_deg],
-                    "heading_deg": [report.heading_deg],
-                    "nav_status": [report.nav_status],
-                    "msg_type": [report.msg_type],
-                    "source": [report.source.value],
-                    "station": [report.station],
-                    "target_class": [target_class.value],
-                }
+            self.history.append_row(
+                (
+                    key,
+                    report.mmsi,
+                    report.vessel_id,
+                    report.observed_at.timestamp(),
+                    report.lon,
+                    report.lat,
+                    report.sog_kn,
+                    report.cog_deg,
+                    report.heading_deg,
+                    report.nav_status,
+                    report.msg_type,
+                    report.source.value,
+                    report.station,
+                    target_class.value,
+                )
             )
 
     # ---- batches (replay) ----------------------------------------------------------------------------------
@@ -262,6 +269,12 @@ class Pipeline:
                 for t, n in zip(*np.unique(msg_type, return_counts=True), strict=True):
                     self.by_type[int(t)] += int(n)
             accepted = self.tracks.update_batch(batch)
+            if self.watch_boxes and accepted.any():
+                boxes = np.array(self.watch_boxes, dtype=np.float64).T
+                lon = np.asarray(cols["lon"], dtype=np.float64)[accepted]
+                lat = np.asarray(cols["lat"], dtype=np.float64)[accepted]
+                if in_boxes(lon, lat, (boxes[0], boxes[1], boxes[2], boxes[3])).any():
+                    self.urgent.set()
             if self.history is not None and accepted.any():
                 idx = np.nonzero(accepted)[0]
                 names = np.array([*(station_names or []), None], dtype=object)
@@ -341,6 +354,19 @@ class Pipeline:
     def is_known(self, key: int) -> bool:
         """True when the target has a row."""
         return key in self.tracks.index
+
+
+def in_boxes(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    boxes: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.bool_]:
+    """True where a point lies in any of the boxes."""
+    x0, y0, x1, y1 = boxes
+    if not x0.size or not lon.size:
+        return np.zeros(lon.shape, dtype=np.bool_)
+    inside = (lon[:, None] >= x0) & (lon[:, None] <= x1) & (lat[:, None] >= y0) & (lat[:, None] <= y1)
+    return np.asarray(inside.any(axis=1))
 
 
 def _with_vessel(report: PositionReport, vessel_id: int) -> PositionReport:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,15 @@ class Registry:
     names: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # vessel id -> (name, reg. no, type)
     group_of: dict[int, int] = field(default_factory=dict)  # vessel id -> group id
     groups: dict[int, tuple[str, str]] = field(default_factory=dict)  # group id -> (code, name)
+
+    @cached_property
+    def columns(self) -> tuple[NDArray[np.int64], NDArray[np.str_], NDArray[np.int64]]:
+        """Registered vessel ids (sorted), their operation type (gear) and group id (-1: none), as arrays for
+        the alert picture. Built once: a registry is replaced when reloaded, never changed."""
+        ids = np.array(sorted(self.names), dtype=np.int64)
+        gear = np.array([self.names[int(v)][2] for v in ids], dtype="<U32")
+        group = np.array([self.group_of.get(int(v), -1) for v in ids], dtype=np.int64)
+        return ids, gear, group
 
 
 def load_registry(session: Session) -> Registry:

@@ -1,0 +1,241 @@
+"""The two alert lanes of a running server: the fast lane wakes on the report that shows distress or an entry into
+restricted waters (long before its period), the full lane never raises those kinds, and the write gate puts a
+fast write ahead of a long full-lane transaction.
+
+The runtime here runs as the server runs it (listeners on real UDP, both lanes in their threads, real commits) on
+a database of its own, since the lanes' threads cannot share the test transaction's connection.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import shapely
+from pyais import encode_dict
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pingan import migrate
+from pingan.config import Settings
+from pingan.db import create_db_engine, make_sessionmakers
+from pingan.fleet.models import Alert
+from pingan.maritime.alerts import ensure_policies
+from pingan.maritime.engine import FAST_KINDS, AlertLanes, Lane, WriteGate, lane_kinds, watch_boxes
+from pingan.maritime.geofence import AreaKind
+from pingan.maritime.models import RestrictedArea
+from pingan.maritime.rules import AlertKind
+from pingan.maritime.runtime import MaritimeRuntime
+from tests.conftest import BACKENDS, new_database_url
+
+AREA = shapely.box(123.00, 30.00, 123.05, 30.05)  # open sea east of the grounds
+SART = 970_123_456
+MERCHANT = 412_345_678
+SLOW_PERIOD_S = 60.0  # the longest allowed: neither lane would run on its own during a test
+WOKEN_WITHIN_S = 10.0
+
+
+@dataclass
+class Live:
+    """A runtime with both lanes on its own database, and a UDP sender to its listener."""
+
+    runtime: MaritimeRuntime
+    lanes: AlertLanes
+    read: sessionmaker[Session]
+    sender: socket.socket
+    address: tuple[str, int]
+
+    def send(self, *reports: dict[str, object]) -> None:
+        """Encode AIS messages with a tag block stamped now and send them in one datagram."""
+        from pingan.demo.simulator import nmea_checksum
+
+        body = f"s:TEST,c:{int(time.time())}"
+        tag = f"\\{body}*{nmea_checksum(body)}\\"
+        lines = [tag + s for r in reports for s in encode_dict(r, talker_id="AI", sentence_type="VDM")]
+        expected = self.runtime.pipeline.counters.lines + len(lines)
+        self.sender.sendto(("\r\n".join(lines) + "\r\n").encode("ascii"), self.address)
+        deadline = time.monotonic() + 5.0
+        while self.runtime.pipeline.counters.lines < expected:
+            assert time.monotonic() < deadline, "the listener did not read the datagram"
+            time.sleep(0.005)
+
+    def alert(self, kind: AlertKind, subject: str, within_s: float = WOKEN_WITHIN_S) -> Alert:
+        """The stored alert of (kind, subject), waited for."""
+        deadline = time.monotonic() + within_s
+        while True:
+            with self.read() as session:
+                found = session.scalar(select(Alert).where(Alert.kind == kind.value, Alert.subject == subject))
+            if found is not None:
+                return found
+            assert time.monotonic() < deadline, f"no {kind.value} alert for {subject} within {within_s} s"
+            time.sleep(0.05)
+
+    def fast_passes_after(self, count: int, within_s: float = WOKEN_WITHIN_S) -> None:
+        """Wait until the fast lane has run more than `count` passes."""
+        deadline = time.monotonic() + within_s
+        while len(self.lanes.fast.passes) <= count:
+            assert time.monotonic() < deadline, "the fast lane was not woken"
+            time.sleep(0.01)
+
+
+def position(mmsi: int, lon: float, lat: float, *, status: int = 0, speed: float = 0.0) -> dict[str, object]:
+    """A type 1 position report."""
+    return {"type": 1, "mmsi": mmsi, "status": status, "speed": speed, "accuracy": 1, "lon": lon, "lat": lat}
+
+
+@pytest.fixture(params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    """A fresh database with the default policies and one restricted area; the runtime with both lanes running."""
+    url, drop = new_database_url(request.param, tmp_path)
+    migrate.upgrade(url)
+    engine = create_db_engine(url)
+    read, write = make_sessionmakers(engine)
+    now = datetime.now(UTC)
+    with write() as session:
+        ensure_policies(session, now=now)
+        session.add(
+            RestrictedArea(
+                code="T-R1",
+                name="测试禁入水域",
+                kind=AreaKind.RESTRICTED.value,
+                geom_wkb=shapely.to_wkb(AREA),
+                rules={"alert_on_enter": True, "level": 3},
+                is_active=True,
+                created_at=now,
+                **dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), AREA.bounds, strict=True)),
+            )
+        )
+        session.commit()
+    settings = Settings(
+        env="test",
+        database_url=url,
+        data_dir=tmp_path,
+        ais_host="127.0.0.1",
+        ais_udp_port=0,
+        ais_tcp_port=None,
+        ais_tcp_sources=[],
+        mqtt_url=None,
+        alert_engine=True,
+        alert_period_s=SLOW_PERIOD_S,
+        alert_fast_period_s=SLOW_PERIOD_S,
+    )
+    runtime = MaritimeRuntime(settings, write, read)
+    runtime.start()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert runtime.listeners is not None and isinstance(runtime.alerts, AlertLanes)
+        yield Live(runtime, runtime.alerts, read, sender, ("127.0.0.1", runtime.listeners.bound["udp"]))
+    finally:
+        sender.close()
+        runtime.stop()
+        engine.dispose()
+        drop()
+
+
+def test_the_lanes_split_the_kinds_between_them() -> None:
+    assert lane_kinds(Lane.FAST) | lane_kinds(Lane.FULL) == lane_kinds(Lane.ALL) == frozenset(AlertKind)
+    assert not lane_kinds(Lane.FAST) & lane_kinds(Lane.FULL)
+    assert AlertKind.COLLISION not in FAST_KINDS and AlertKind.DISTRESS in FAST_KINDS
+
+
+def test_a_sart_wakes_the_fast_lane_at_once(live: Live) -> None:
+    before = len(live.lanes.fast.passes)
+    live.send(position(SART, 123.20, 30.10, status=14))
+    alert = live.alert(AlertKind.DISTRESS, str(SART))
+    assert alert.level == 4 and alert.target_key == SART
+    assert len(live.lanes.fast.passes) > before
+    stored_by_fast = {r for p in live.lanes.fast.passes for r in p.raised}
+    assert f"distress|{SART}" in stored_by_fast
+    assert not any(r.startswith("distress|") for p in live.lanes.full.passes for r in p.raised)
+
+
+def test_a_position_inside_a_watched_box_wakes_the_fast_lane_and_an_entry_is_raised(live: Live) -> None:
+    assert live.runtime.pipeline.watch_boxes, "the fast lane installs its watched boxes when it starts"
+    outside = 30.00 - 150.0 / 111_320.0  # 150 m south of the area, inside its watched box
+    before = len(live.lanes.fast.passes)
+    live.send(position(MERCHANT, 123.02, outside))
+    live.fast_passes_after(before)  # woken, long before its period: the vessel is now seen outside
+    live.send(position(MERCHANT, 123.02, 30.002, speed=4.0))  # 220 m inside
+    alert = live.alert(AlertKind.GEOFENCE_ENTER, f"{MERCHANT}@T-R1")
+    assert alert.target_key == MERCHANT and alert.level == 3
+
+
+def test_a_position_far_from_every_watched_box_does_not_wake_the_fast_lane(live: Live) -> None:
+    before = len(live.lanes.fast.passes)
+    live.send(position(MERCHANT, 123.02, 30.002 - 0.5))  # 55 km south
+    time.sleep(1.0)
+    assert len(live.lanes.fast.passes) == before
+    live.send(position(MERCHANT, 123.02, 30.002 - 0.5 + 0.001))  # the same vessel inside the box wakes it: the
+    live.send(position(MERCHANT + 1, 123.02, 29.995))  # test above would pass for a lane that always runs
+    live.fast_passes_after(before)
+
+
+def test_watch_boxes_reach_a_kilometre_beyond_alerting_areas_only() -> None:
+    from pingan.maritime.geofence import Area, AreaRules
+
+    alerting = Area("A", "a", AreaKind.CHANNEL, AREA, AreaRules(alert_on_exit=True))
+    dwell = Area("B", "b", AreaKind.ANCHORAGE, AREA, AreaRules(max_dwell_s=3600.0))
+    quiet = Area("C", "c", AreaKind.CONTROL, AREA, AreaRules())
+    boxes = watch_boxes([alerting, dwell, quiet])
+    assert len(boxes) == 2
+    west, south, east, north = boxes[0]
+    dlon, dlat = 1000.0 / (111_194.9 * 0.8660), 1000.0 / 111_194.9  # cos 30.05°
+    assert (123.00 - west, east - 123.05) == (pytest.approx(dlon, rel=0.01), pytest.approx(dlon, rel=0.01))
+    assert (30.00 - south, north - 30.05) == (pytest.approx(dlat, rel=1e-3), pytest.approx(dlat, rel=1e-3))
+
+
+def test_the_gate_lets_a_fast_write_in_between_two_steps_of_a_full_write() -> None:
+    gate = WriteGate()
+    order: list[str] = []
+    full_started, fast_waiting, fast_done = threading.Event(), threading.Event(), threading.Event()
+
+    class Session:
+        def commit(self) -> None:
+            order.append("full commits")
+
+    def full() -> None:
+        with gate.full():
+            order.append("full step 1")
+            full_started.set()
+            fast_waiting.wait(5)
+            time.sleep(0.05)  # the fast write is waiting now
+            order.append("full step 2")
+            gate.pause(Session())  # type: ignore[arg-type]
+            order.append("full step 3")
+
+    def fast() -> None:
+        full_started.wait(5)
+        fast_waiting.set()
+        with gate.fast():
+            order.append("fast writes")
+        fast_done.set()
+
+    threads = [threading.Thread(target=full), threading.Thread(target=fast)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert fast_done.is_set()
+    assert order == ["full step 1", "full step 2", "full commits", "fast writes", "full step 3"]
+
+
+def test_the_gate_does_not_pause_a_full_write_nobody_waits_for() -> None:
+    gate = WriteGate()
+    commits: list[int] = []
+
+    class Session:
+        def commit(self) -> None:
+            commits.append(1)
+
+    with gate.full():
+        for _ in range(3):
+            gate.pause(Session())  # type: ignore[arg-type]
+    assert commits == []
+    with gate.fast():  # and a fast write with no full write in progress goes straight in
+        pass
