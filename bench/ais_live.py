@@ -5,10 +5,17 @@ SQLite file in a temp directory, built by the real migrations and seeded with th
 geography and fleet (``seed_demo``, ``load_geography``, ``load_fleet``: 8,200 vessel files with their AIS
 terminals, 770 production groups, cadres, duty shifts, closed seasons, 13 ports; ~20 s) and one restricted
 area; its UDP listener on a loopback port; its periodic work (Parquet history, AIS statics into the vessel files,
-status file, every 2 s); and the alert engine thread: every rule, every ``--alert-period-s`` (0.1 s here; the
-setting's default is 2 s), writing alerts, recipients, inbox rows, timeline and audit rows and hub cases in one
-transaction per pass. The grid locator (used by the hub to place a case) is built before the stream, as in a
-server that has run a while; a cold process builds it inside the first case-opening pass (≈ 7–15 s here).
+status file, every 2 s); and the alert engine's two lanes as the server starts them
+(``MaritimeRuntime.start_alerts``): the fast lane (distress, restricted waters), woken by the pipeline on the
+report that may show one and otherwise every ``--fast-period-s``, and the full lane (every other rule, the
+port-call log, cases for raised alerts, escalation, roll calls) every ``--alert-period-s``; both default to the
+settings' defaults (1 s and 2 s). Each pass writes alerts, recipients, inbox rows, timeline and audit rows in one
+transaction, the full lane stepping aside between two alerts while a fast pass runs (``gate.WriteGate``; the
+periodic saving of AIS statics steps aside the same way). The grid locator (used by the hub to place a case) is
+built before the stream, as in a server that has run a while (a cold process builds it inside the first
+case-opening pass, ≈ 7–15 s here), and the process is then tuned as the server tunes itself once started
+(``runtime.tune_server_process``: start-up heap frozen out of the garbage collector's sight, 1 ms thread switch
+interval).
 
 The traffic comes from a separate process (multiprocessing, spawn): the demo's fleet simulator on that fleet
 (``build_world``; the demo's options add 200 merchants, 200 net beacons, AtoN and base stations, hear 8 % of
@@ -29,10 +36,8 @@ Measured situations, every ``--situation-every-s`` (0.5 s) from 3.5 s on, altern
 
 - distress: an AIS-SART (970…) on the fishing grounds sends a type 1 with navigational status 14 (the trigger),
   and ``--sart-text-after-s`` (1 s) later a type 14 "SART ACTIVE". The distress rule raises at the top level at
-  once (no debounce hold). With ``--sart-text-after-s 0`` both go in one datagram, which exposes a race in the
-  engine: it reads the picture and the safety messages under two separate holds of the pipeline lock, so a
-  pass can see the text without the position and raise the alert without one; the hub then refuses the case's
-  location, the whole pass fails, and every alert of that pass is lost (the debouncer counts them raised);
+  once (no debounce hold). With ``--sart-text-after-s 0`` both go in one datagram (the engine reads the
+  picture and the safety messages under one hold of the pipeline's lock, so it never sees the text alone);
 - geofence entry: a vessel (type 1, 47799…) waits stopped 150 m south of the restricted area (124.30 °E
   eastwards, 30.40–30.50 °N, ``alert_on_enter``, level alarm, clear of the simulated traffic), reporting every
   3 s for up to 21 s, then reports 150 m inside (the trigger). A vessel first seen inside raises nothing, so it
@@ -40,11 +45,10 @@ Measured situations, every ``--situation-every-s`` (0.5 s) from 3.5 s on, altern
 
 Kinds with a policy hold (collision 20 s, closure 2 min, dispersion 10 min) are not measured; the simulated
 traffic raises them as it may. A situation's latency runs from the wall clock (``time.time()`` in both
-processes) just before its triggering datagram is sent to just after the engine pass that raised it committed.
-It is split into receive (sent → decoded: a wrapper around ``Pipeline.take``), wait (decoded → the pass reads the
-picture) and pass (picture → commit: rules, debouncer, alert rows, cases, commit). The pass is this bench's
-mirror of ``AlertWorker.run_once`` with timestamps (:class:`TimedWorker`), so the engine is not modified; the
-period counts from the end of one pass to the start of the next, as in ``AlertWorker``.
+processes) just before its triggering datagram is sent to just after the pass that stored its alert committed
+(``AlertWorker.passes`` records each pass's stages). It is split into receive (sent → decoded: a wrapper around
+``Pipeline.take``), wait (decoded → the pass reads the picture) and pass (picture → commit: rules, debouncer,
+alert rows, commit). Each lane's stages, the garbage collector's pauses and each thread's CPU are printed too.
 
 Counting: received is the pipeline's ``counters.lines`` once the stream has drained; lost = sent − received.
 The listener's socket gets SO_RCVBUF ``--rcvbuf-bytes`` (4 MiB, which the kernel doubles; ``net.core.rmem_max``
@@ -376,6 +380,26 @@ def stored_by(lanes: AlertLanes) -> dict[str, PassRecord]:
     return found
 
 
+class TickProbe:
+    """How long each stage of the pipeline's periodic work took (a wrapper around ``MaritimeRuntime`` methods)."""
+
+    def __init__(self, runtime: MaritimeRuntime) -> None:
+        self.times: dict[str, list[float]] = {}
+        for name, owner in (("history", runtime.pipeline), ("statics", runtime), ("registry", runtime)):
+            method = {"history": "flush", "statics": "save_statics", "registry": "load"}[name]
+            setattr(owner, method, self._timed(name, getattr(owner, method)))
+
+    def _timed(self, name: str, fn: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.times.setdefault(name, []).append(time.perf_counter() - began)
+
+        return timed
+
+
 class DecodeProbe:
     """When each message of the watched MMSIs left the decoder (a wrapper around ``Pipeline.take``)."""
 
@@ -563,6 +587,7 @@ def main() -> None:
         port = runtime.listeners.bound["udp"]
         rcvbuf = set_receive_buffer(port, args.rcvbuf_bytes)
         probe = DecodeProbe(runtime.pipeline, [s.mmsi for s in situations])
+        ticks = TickProbe(runtime)
         began = time.perf_counter()
         with read() as session:
             grids.locator(session)  # a running server has it; the first case of a cold process builds it
@@ -655,7 +680,8 @@ def main() -> None:
         stage = {
             "refresh": [p.picture - p.started for p in passes_run],
             "picture+rules": [p.rules - p.picture for p in passes_run],
-            "store": [p.stored - p.rules for p in passes_run],
+            "gate": [p.turn - p.rules for p in passes_run],
+            "store": [p.stored - p.turn for p in passes_run],
             "commit": [p.committed - p.stored for p in passes_run],
             "whole": [p.committed - p.started for p in passes_run],
             "whole, CPU of its thread": [p.cpu_s for p in passes_run],
@@ -668,7 +694,7 @@ def main() -> None:
         for name, values in stage.items():
             print(f"  {name}: {percentiles(values)}")
         raised = Counter(r.split("|", 1)[0] for p in passes_run for r in p.raised)
-        per_alert = [(p.stored - p.rules) / len(p.raised) for p in passes_run if p.raised]
+        per_alert = [(p.stored - p.turn) / len(p.raised) for p in passes_run if p.raised]
         print(
             f"  alerts raised: {sum(raised.values())} {dict(raised.most_common())}; store per raised alert "
             f"{percentiles(per_alert)}"
@@ -677,9 +703,11 @@ def main() -> None:
             slow = max(passes_run, key=lambda p: p.committed - p.started)
             print(
                 f"  slowest pass: {(slow.committed - slow.started) * 1e3:.0f} ms (picture+rules "
-                f"{(slow.rules - slow.picture) * 1e3:.0f}, store {(slow.stored - slow.rules) * 1e3:.0f}), "
+                f"{(slow.rules - slow.picture) * 1e3:.0f}, gate {(slow.turn - slow.rules) * 1e3:.0f}, store "
+                f"{(slow.stored - slow.turn) * 1e3:.0f}), "
                 f"raising {dict(Counter(r.split('|', 1)[0] for r in slow.raised).most_common())}"
             )
+    print("periodic work: " + "; ".join(f"{k} {len(v)}, {percentiles(v)}" for k, v in ticks.times.items()))
     cpu = {name: usage1.threads.get(name, 0.0) - usage0.threads.get(name, 0.0) for name in usage1.threads}
     share = {name: 100 * v / run_s for name, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v > 0}
     print(

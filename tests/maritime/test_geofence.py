@@ -293,3 +293,34 @@ def test_module_is_pure_and_its_examples_run() -> None:
     assert not {m for m in imported if m.startswith(("fastapi", "sqlalchemy", "pingan.db", "pingan.config"))}
     result = doctest.testmod(geofence)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_vessel_seen_far_off_enters_on_its_first_report_near_the_area() -> None:
+    # An engine that passes update() only the targets near its areas: the vessel is 5 km out (seen, not passed),
+    # then its next fix (BeiDou, 10 minutes on) is already inside.
+    tracker = GeofenceTracker()
+    tracker.see(one(0.0, -5000.0))
+    assert tracker.update(Picture.empty(0.0), [ALERTING], [], DAY) == []
+    (entered,) = tracker.update(one(600.0, 500.0), [ALERTING], [], DAY)
+    assert entered.kind is AlertKind.GEOFENCE_ENTER
+
+
+def test_a_vessel_never_seen_before_that_appears_inside_is_first_seen_not_entering() -> None:
+    tracker = GeofenceTracker()
+    tracker.update(Picture.empty(0.0), [ALERTING], [], DAY)
+    assert tracker.update(one(600.0, 500.0), [ALERTING], [], DAY) == []
+    assert 413000001 in tracker.inside("R1") and tracker.inside_keys().tolist() == [413000001]
+
+
+def test_closures_alone_match_what_update_adds() -> None:
+    closure = Closure("C1", "伏休", SQUARE, frozenset({ALL_GEARS}), date(2026, 5, 1), date(2026, 9, 16))
+    pic = one(0.0, 500.0, gear=["trawl"], sog_kn=[2.0])
+    via_update = GeofenceTracker().update(pic, [], [closure], DAY)
+    assert GeofenceTracker().closures(pic, [closure], DAY) == via_update and len(via_update) == 1
+
+
+def test_a_picture_of_some_targets_keeps_their_rows_and_the_instant() -> None:
+    both = picture(5.0, [1, 2], [122.0, 122.5], [30.0, 30.5])
+    second = both.take(np.array([False, True]))
+    assert second.now == 5.0 and second.key.tolist() == [2] and second.lon.tolist() == [122.5]
+    assert second.take(np.array([0], dtype=np.intp)).size == 1

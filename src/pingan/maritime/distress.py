@@ -125,33 +125,44 @@ def detect_distress(
     beacon_row = np.isin(picture.target_class, BEACON_CLASSES)
     flagged = np.flatnonzero((beacon_row | (picture.nav_status == SART_ACTIVE)) & ~np.isin(picture.key, list(testing)))
     cases: dict[int, _Case] = {int(picture.key[r]): _Case(int(picture.key[r]), int(r)) for r in flagged.tolist()}
-    row_of = {int(k): i for i, k in enumerate(picture.key.tolist())}
-    for m in recent:
-        if is_distress_message(m):
-            case = cases.setdefault(m.mmsi, _Case(m.mmsi, row_of.get(m.mmsi)))
+    messages = [m for m in recent if is_distress_message(m)]
+    if messages:
+        wanted = np.array([m.mmsi for m in messages], dtype=np.int64)
+        order = np.argsort(picture.key, kind="stable")
+        at = np.minimum(np.searchsorted(picture.key, wanted, sorter=order), max(picture.size - 1, 0))
+        found = order[at] if picture.size else at
+        for m, r in zip(messages, found.tolist(), strict=True):
+            row = r if picture.size and int(picture.key[r]) == m.mmsi else None
+            case = cases.setdefault(m.mmsi, _Case(m.mmsi, row))
             case.messages = [*(case.messages or []), m]
     if not cases:
         return []
 
+    # Every located case's nearest vessels at sea, in one query of a k-d tree over them.
+    ordered = sorted(cases.items())
+    rows = np.array([-1 if c.row is None else c.row for _, c in ordered], dtype=np.intp)
+    located = rows >= 0
+    located[located] = np.isfinite(picture.lon[rows[located]]) & np.isfinite(picture.lat[rows[located]])
     at_sea = np.flatnonzero(
         (picture.target_class == "vessel") & ~picture.in_port & np.isfinite(picture.lon) & np.isfinite(picture.lat)
     )
-    tree = cKDTree(_unit_xyz(picture.lon[at_sea], picture.lat[at_sea])) if at_sea.size else None
+    near: dict[int, list[tuple[int, float]]] = {}
+    if at_sea.size and located.any():
+        tree = cKDTree(_unit_xyz(picture.lon[at_sea], picture.lat[at_sea]))
+        k = min(nearby + 2, at_sea.size)
+        chord, idx = tree.query(_unit_xyz(picture.lon[rows[located]], picture.lat[rows[located]]), k=k)
+        chord, idx = chord.reshape(-1, k), idx.reshape(-1, k)
+        for j, c in enumerate(np.flatnonzero(located).tolist()):
+            key = ordered[c][0]
+            others = picture.key[at_sea[idx[j]]].tolist()
+            near[key] = [(o, d) for o, d in zip(others, _arc_m(chord[j]).tolist(), strict=True) if o != key]
     out: list[Observation] = []
-    for key, case in sorted(cases.items()):
+    for key, case in ordered:
         r = case.row
         lon = float(picture.lon[r]) if r is not None else math.nan
         lat = float(picture.lat[r]) if r is not None else math.nan
         is_beacon = is_beacon_mmsi(key) or (r is not None and bool(beacon_row[r]))
-        neighbours: list[tuple[int, float]] = []
-        if tree is not None and math.isfinite(lon) and math.isfinite(lat):
-            k = min(nearby + 2, at_sea.size)
-            chord, idx = tree.query(_unit_xyz(np.array([lon]), np.array([lat])), k=k)
-            dist = _arc_m(np.atleast_1d(chord[0]))
-            for i, d in zip(np.atleast_1d(idx[0]).tolist(), dist.tolist(), strict=True):
-                other = int(picture.key[at_sea[i]])
-                if other != key:
-                    neighbours.append((other, d))
+        neighbours = near.get(key, [])
         keys: tuple[int, ...] = (key,)
         details: dict[str, Any] = {
             "target_class": str(picture.target_class[r]) if r is not None else None,

@@ -43,6 +43,7 @@ from pingan.maritime import alerts as alert_service
 from pingan.maritime.classify import TargetClass, target_kinds
 from pingan.maritime.cpa import CpaPolicy, detect_collisions
 from pingan.maritime.distress import SafetyMessage, detect_distress
+from pingan.maritime.gate import WriteGate
 from pingan.maritime.geofence import (
     M_PER_DEG,
     Area,
@@ -224,36 +225,58 @@ class AlertEngine:
         self.reference = Reference()
         self._reference_at = -1e18
         self.open_alerts: dict[tuple[str, str], int] = {}  # (kind, subject) -> alert id
+        self.checkpoint: Callable[[], None] = _no_checkpoint  # between two rules (WriteGate.wait_for_fast)
+        self.watched: list[Area] = []  # restricted waters with an alert rule
         self.evaluations = 0
         self.last_duration_ms = 0.0
 
-    def observe(self, picture: Picture, today: date) -> list[Observation]:
-        """Everything every rule sees in one picture."""
+    def observe(self, picture: Picture, today: date, safety: list[SafetyMessage] | None = None) -> list[Observation]:
+        """Everything every rule sees in one picture; `safety` are the safety messages read with it (under the
+        same hold of the pipeline's lock, so a SART's text is never seen without the position that came first)."""
         ref = self.reference
         fast, full = self.lane is not Lane.FULL, self.lane is not Lane.FAST
         found: list[Observation] = []
+        checkpoint = self.checkpoint
         if full:
             found += detect_collisions(picture, self.cpa)
-        found += self.geofences.update(picture, ref.areas if fast else [], ref.closures if full else [], today)
+            checkpoint()
+        if fast:
+            found += self.geofences.update(self._near_watched_areas(picture), self.watched, [], today)
+            self.geofences.see(picture)
         if full:
+            found += self.geofences.closures(picture, ref.closures, today)
+            checkpoint()
             # Each group's own minutes decide how long a member may stray (the kind's timing is only the default).
             groups = ref.group_policies
             for obs in [*detect_dispersion(picture, groups), *detect_group_split(picture, groups)]:
                 found.append(replace(obs, raise_after_s=float(obs.details["raise_after_s"])))
+            checkpoint()
             found += detect_silence(picture, self.silence)
         if fast:
-            with self.runtime.pipeline.lock:
-                safety = [
-                    SafetyMessage(m.mmsi, m.msg_type, m.text, m.received_at.timestamp())
-                    for m in self.runtime.pipeline.safety
-                ]
-            found += detect_distress(picture, safety)
+            found += detect_distress(picture, self.safety_messages() if safety is None else safety)
         if full and ref.typhoon_areas:
             from pingan.maritime.typhoon import detect_typhoon
 
             for name, area in ref.typhoon_areas:
                 found += detect_typhoon(picture, area, name)
         return found
+
+    def _near_watched_areas(self, picture: Picture) -> Picture:
+        """The targets within the watched areas' boxes or inside one of them: all the area rules need (the
+        tracker keeps the state of a target missing from a picture, and a target reaches a box before its area)."""
+        if not self.watched:
+            return Picture.empty(picture.now)
+        x0, y0, x1, y1 = (np.array(v, dtype=np.float64) for v in zip(*watch_boxes(self.watched), strict=True))
+        near = in_boxes(picture.lon, picture.lat, (x0, y0, x1, y1)) | np.isin(picture.key, self.geofences.inside_keys())
+        return picture.take(near)
+
+    def safety_messages(self) -> list[SafetyMessage]:
+        """The AIS safety messages the pipeline keeps, as the distress rule reads them."""
+        with self.runtime.pipeline.lock:
+            return [
+                SafetyMessage(m.mmsi, m.msg_type, m.text, m.received_at.timestamp())
+                for m in self.runtime.pipeline.safety
+            ]
 
     def resume(self, session: Session, now: datetime) -> int:
         """Take over the situations still open in the database (after a restart), so they are neither raised
@@ -288,13 +311,18 @@ class AlertEngine:
         if force or time.monotonic() - self._reference_at > REFERENCE_REFRESH_S:
             self.reference = load_reference(session, self.runtime, now=now)
             self._reference_at = time.monotonic()
+            self.watched = [a for a in self.reference.areas if alerting(a)]
             if self.lane is Lane.FAST:
-                self.runtime.pipeline.watch_boxes = watch_boxes(self.reference.areas)
+                self.runtime.pipeline.watch_boxes = watch_boxes(self.watched)
 
     def step(self, now: datetime) -> tuple[list[AlertEvent], list[PortEvent], Picture]:
         """Observe and debounce, without the database: the events and port calls of this instant."""
-        picture = build_picture(self.runtime, now)
-        observations = self.observe(picture, now.astimezone(LOCAL).date())
+        self.checkpoint()
+        with self.runtime.pipeline.lock:
+            picture = build_picture(self.runtime, now)
+            safety = self.safety_messages() if self.lane is not Lane.FULL else []
+        self.checkpoint()
+        observations = self.observe(picture, now.astimezone(LOCAL).date(), safety)
         events = self.debouncer.update(observations, picture.now)
         port_events = self.portcalls.update(picture, self.runtime.ports) if self.lane is not Lane.FAST else []
         return events, port_events, picture
@@ -399,59 +427,9 @@ class AlertEngine:
                     call.exited_at = at
 
 
-class WriteGate:
-    """Puts the fast lane's short transactions ahead of the full lane's long ones.
-
-    SQLite lets one transaction write at a time, and the full lane may write hundreds of alerts in a pass. While a
-    fast-lane write waits (:meth:`fast`), the full lane commits what it has and waits at its next
-    :meth:`pause` (after each alert and each housekeeping step); a fast write starts only when the full lane is
-    between two transactions. On PostgreSQL this only costs the full lane an early commit now and then.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._fast_waiting = 0
-        self._full_writing = False
-
-    @contextmanager
-    def fast(self) -> Iterator[None]:
-        """A fast-lane write: wait until the full lane is between transactions, and keep it there meanwhile."""
-        with self._cond:
-            self._fast_waiting += 1
-            while self._full_writing:
-                self._cond.wait()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._fast_waiting -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def full(self) -> Iterator[None]:
-        """A full-lane write: start once no fast write waits."""
-        with self._cond:
-            while self._fast_waiting:
-                self._cond.wait()
-            self._full_writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._full_writing = False
-                self._cond.notify_all()
-
-    def pause(self, session: Session) -> None:
-        """Inside a full-lane write: when a fast write waits, commit and let it go first."""
-        if not self._fast_waiting:  # read without the lock: at worst the fast write waits one more step
-            return
-        session.commit()
-        with self._cond:
-            self._full_writing = False
-            self._cond.notify_all()
-            while self._fast_waiting:
-                self._cond.wait()
-            self._full_writing = True
+def alerting(area: Area) -> bool:
+    """True for an area with a rule that alerts (enter, exit or dwell)."""
+    return area.rules.alert_on_enter or area.rules.alert_on_exit or area.rules.max_dwell_s is not None
 
 
 def watch_boxes(areas: list[Area]) -> list[tuple[float, float, float, float]]:
@@ -466,8 +444,7 @@ def watch_boxes(areas: list[Area]) -> list[tuple[float, float, float, float]]:
     """
     out = []
     for area in areas:
-        rules = area.rules
-        if not (rules.alert_on_enter or rules.alert_on_exit or rules.max_dwell_s is not None):
+        if not alerting(area):
             continue
         west, south, east, north = shapely.bounds(area.geometry).tolist()
         dlat = WATCH_MARGIN_M / M_PER_DEG
@@ -483,6 +460,7 @@ class PassRecord:
     started: float
     picture: float  # reference data refreshed; the picture is read now
     rules: float  # rules and debouncer done
+    turn: float  # the write gate let this pass write
     stored: float  # events, port calls and housekeeping flushed
     committed: float
     cpu_s: float
@@ -540,6 +518,12 @@ class AlertWorker:
     def run_once(self, now: datetime | None = None) -> list[AlertEvent]:
         """One pass: reference data read in a read session, rules without the database, writes in a short
         transaction (so the pipeline's own writes never wait behind the rules on SQLite)."""
+        if self.gate is not None and self.engine.lane is Lane.FAST:
+            with self.gate.fast():
+                return self._pass(now)
+        return self._pass(now)
+
+    def _pass(self, now: datetime | None) -> list[AlertEvent]:
         now = now or datetime.now(UTC)
         started, cpu = time.time(), time.thread_time()
         engine = self.engine
@@ -561,10 +545,12 @@ class AlertWorker:
         now_batch, later = queue[: self.max_events], queue[self.max_events :]
         turn, pause = self._turn()
         try:
-            with turn, self.write() as session:
-                engine.apply(session, now_batch, port_events, picture, now, between=pause)
-                at_stored = time.time()
-                session.commit()
+            with turn:
+                at_turn = time.time()
+                with self.write() as session:
+                    engine.apply(session, now_batch, port_events, picture, now, between=pause)
+                    at_stored = time.time()
+                    session.commit()
         except Exception:
             self.pending = queue
             raise
@@ -576,16 +562,18 @@ class AlertWorker:
             f"{e.observation.kind.value}|{e.observation.subject}" for e in now_batch if e.type is EventType.RAISED
         )
         cpu_s = time.thread_time() - cpu
-        self.passes.append(PassRecord(started, at_picture, at_rules, at_stored, committed, cpu_s, picture.size, raised))
+        self.passes.append(
+            PassRecord(started, at_picture, at_rules, at_turn, at_stored, committed, cpu_s, picture.size, raised)
+        )
         return now_batch
 
     def _turn(self) -> tuple[Any, Callable[[Session], None] | None]:
-        """The gate's context for this lane's write, and the pause between steps (full lane only)."""
+        """The gate's context for this lane's write, and the checkpoint between its steps (full lane only)."""
         if self.gate is None:
             return _nothing(), None
         if self.engine.lane is Lane.FAST:
-            return self.gate.fast(), None
-        return self.gate.full(), self.gate.pause
+            return self.gate.fast_write(), None
+        return self.gate.slow(), self.gate.pause
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -609,12 +597,16 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+def _no_checkpoint() -> None:
+    pass
+
+
 class AlertLanes:
     """The fast and the full lane of a running server, sharing one write gate."""
 
     def __init__(self, runtime: MaritimeRuntime, write: Any, read: Any) -> None:
         settings = runtime.settings
-        self.gate = WriteGate()
+        self.gate = runtime.gate
         self.fast = AlertWorker(
             AlertEngine(runtime, lane=Lane.FAST),
             write,
@@ -626,6 +618,7 @@ class AlertLanes:
         self.full = AlertWorker(
             AlertEngine(runtime, lane=Lane.FULL), write, read=read, period_s=settings.alert_period_s, gate=self.gate
         )
+        self.full.engine.checkpoint = self.gate.wait_for_fast
 
     @property
     def workers(self) -> tuple[AlertWorker, AlertWorker]:

@@ -209,6 +209,25 @@ class GeofenceTracker:
         """The targets inside an area now, with the time each entered (Unix seconds)."""
         return dict(self._inside.get(code, {}))
 
+    def see(self, picture: Picture) -> None:
+        """Count the vessels of `picture` as seen, without judging any area: an engine that passes :meth:`update`
+        only the targets near its areas calls this with the whole picture, so a vessel whose first report near an
+        area is already inside it (a BeiDou fix every 10 minutes) enters like any other, not as first seen."""
+        keys = picture.key[picture.target_class == "vessel"]
+        new = keys[~np.isin(keys, self._seen)]
+        if new.size:
+            self._seen = np.union1d(self._seen, new)
+
+    def inside_keys(self) -> NDArray[np.int64]:
+        """Every target inside some area now (sorted, unique)."""
+        keys = [k for state in self._inside.values() for k in state]
+        return np.unique(np.array(keys, dtype=np.int64))
+
+    def closures(self, picture: Picture, closures: Sequence[Closure], today: date) -> list[Observation]:
+        """The CLOSURE observations alone (closures keep no state: this is what :meth:`update` adds)."""
+        rows = np.flatnonzero((picture.target_class == "vessel") & np.isfinite(picture.lon) & np.isfinite(picture.lat))
+        return self._closures(picture, rows, closures, today)
+
     def forget(self, keys: Iterable[int]) -> None:
         """Drop all state of targets that have expired (they count as first seen if they come back)."""
         gone = np.fromiter(keys, dtype=np.int64)

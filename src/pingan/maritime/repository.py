@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -98,10 +99,15 @@ def load_sea_grids(session: Session) -> list[SeaArea]:
     ]
 
 
-def save_ais_snapshots(session: Session, snapshots: dict[int, dict[str, Any]]) -> int:
-    """Write AIS static data into vessel files (一船一档 `ais_snapshot`); return how many changed."""
+def save_ais_snapshots(
+    session: Session, snapshots: dict[int, dict[str, Any]], *, between: Callable[[Session], None] | None = None
+) -> int:
+    """Write AIS static data into vessel files (一船一档 `ais_snapshot`); return how many changed. `between` is
+    called after each vessel (the alert engine's write gate may commit there)."""
     changed = 0
     for vessel_id, snapshot in snapshots.items():
         result = session.execute(update(Vessel).where(Vessel.id == vessel_id).values(ais_snapshot=dict(snapshot)))
         changed += int(getattr(result, "rowcount", 0) or 0)
+        if between is not None:
+            between(session)
     return changed

@@ -9,7 +9,7 @@ raises one alert, not a storm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -73,6 +73,10 @@ class Picture:
     def size(self) -> int:
         """Number of targets."""
         return int(self.key.size)
+
+    def take(self, rows: NDArray[np.intp] | NDArray[np.bool_]) -> Picture:
+        """The picture of some targets only (row indices or a mask), at the same instant."""
+        return Picture(self.now, *(getattr(self, f.name)[rows] for f in fields(self)[1:]))
 
     @staticmethod
     def empty(now: float = 0.0) -> Picture:

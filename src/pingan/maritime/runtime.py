@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.config import Settings
+from pingan.maritime.gate import WriteGate
 from pingan.maritime.listeners import Listeners
 from pingan.maritime.pipeline import Pipeline, in_boxes
 from pingan.maritime.repository import (
@@ -156,6 +157,7 @@ class MaritimeRuntime:
         self.listeners: Listeners | None = None
         self.mqtt: Any = None
         self.alerts: Any = None  # engine.AlertLanes when the alert rules run here
+        self.gate = WriteGate()  # the alert engine's fast lane writes first (save_statics steps aside)
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._loaded_at = 0.0
@@ -267,8 +269,8 @@ class MaritimeRuntime:
             }
         if not snapshots:
             return 0
-        with self.write() as session:
-            changed = save_ais_snapshots(session, snapshots)
+        with self.gate.slow(), self.write() as session:
+            changed = save_ais_snapshots(session, snapshots, between=self.gate.pause)
             session.commit()
         return changed
 

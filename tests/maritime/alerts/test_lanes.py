@@ -27,7 +27,8 @@ from pingan.config import Settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.fleet.models import Alert
 from pingan.maritime.alerts import ensure_policies
-from pingan.maritime.engine import FAST_KINDS, AlertLanes, Lane, WriteGate, lane_kinds, watch_boxes
+from pingan.maritime.engine import FAST_KINDS, AlertLanes, Lane, lane_kinds, watch_boxes
+from pingan.maritime.gate import WriteGate
 from pingan.maritime.geofence import AreaKind
 from pingan.maritime.models import RestrictedArea
 from pingan.maritime.rules import AlertKind
@@ -200,7 +201,7 @@ def test_the_gate_lets_a_fast_write_in_between_two_steps_of_a_full_write() -> No
             order.append("full commits")
 
     def full() -> None:
-        with gate.full():
+        with gate.slow():
             order.append("full step 1")
             full_started.set()
             fast_waiting.wait(5)
@@ -213,7 +214,9 @@ def test_the_gate_lets_a_fast_write_in_between_two_steps_of_a_full_write() -> No
         full_started.wait(5)
         fast_waiting.set()
         with gate.fast():
-            order.append("fast writes")
+            order.append("fast computes")
+            with gate.fast_write():
+                order.append("fast writes")
         fast_done.set()
 
     threads = [threading.Thread(target=full), threading.Thread(target=fast)]
@@ -222,7 +225,7 @@ def test_the_gate_lets_a_fast_write_in_between_two_steps_of_a_full_write() -> No
     for t in threads:
         t.join(5)
     assert fast_done.is_set()
-    assert order == ["full step 1", "full step 2", "full commits", "fast writes", "full step 3"]
+    assert order == ["full step 1", "fast computes", "full step 2", "full commits", "fast writes", "full step 3"]
 
 
 def test_the_gate_does_not_pause_a_full_write_nobody_waits_for() -> None:
@@ -233,9 +236,30 @@ def test_the_gate_does_not_pause_a_full_write_nobody_waits_for() -> None:
         def commit(self) -> None:
             commits.append(1)
 
-    with gate.full():
+    with gate.slow():
         for _ in range(3):
             gate.pause(Session())  # type: ignore[arg-type]
     assert commits == []
-    with gate.fast():  # and a fast write with no full write in progress goes straight in
+    with gate.fast(), gate.fast_write():  # and a fast write with no full write in progress goes straight in
         pass
+
+
+def test_the_full_lane_waits_at_a_checkpoint_while_a_fast_pass_runs() -> None:
+    gate = WriteGate()
+    order: list[str] = []
+    inside = threading.Event()
+
+    def full() -> None:
+        inside.wait(5)
+        gate.wait_for_fast()
+        order.append("full goes on")
+
+    thread = threading.Thread(target=full)
+    thread.start()
+    with gate.fast():
+        inside.set()
+        time.sleep(0.1)
+        order.append("fast pass ends")
+    thread.join(5)
+    assert order == ["fast pass ends", "full goes on"]
+    gate.wait_for_fast()  # no fast pass: no wait
