@@ -630,6 +630,23 @@ class AlertLanes:
         """Failed passes of both lanes."""
         return self.fast.failures + self.full.failures
 
+    def summary(self, last: int = 100) -> dict[str, dict[str, Any]]:
+        """Each lane's health for the status file: passes, failures, events waiting, and the duration of its
+        last `last` passes (milliseconds, p50 and max)."""
+        out: dict[str, dict[str, Any]] = {}
+        for worker in self.workers:
+            recent = list(worker.passes)[-last:]
+            took = np.array([p.committed - p.started for p in recent]) * 1000.0
+            out[worker.engine.lane.value] = {
+                "passes": worker.engine.evaluations,
+                "failures": worker.failures,
+                "pending": len(worker.pending),
+                "period_s": worker.period_s,
+                "pass_ms_p50": round(float(np.median(took)), 1) if took.size else None,
+                "pass_ms_max": round(float(took.max()), 1) if took.size else None,
+            }
+        return out
+
     def start(self) -> None:
         """Start both lanes."""
         for worker in self.workers:

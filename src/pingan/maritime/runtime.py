@@ -277,7 +277,7 @@ class MaritimeRuntime:
     # ---- status --------------------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """Counters, live target counts and the message rate."""
+        """Counters, live target counts, the message rate and, when the alert rules run here, their lanes."""
         counts = self.pipeline.counts()
         now = time.monotonic()
         then, messages = self._last_rate
@@ -287,6 +287,8 @@ class MaritimeRuntime:
             self._last_rate = (now, total)
         counts["ingest"]["rate_per_s"] = round(self.rate_per_s, 1)
         counts["listening"] = self.listeners.bound if self.listeners else {}
+        if self.alerts is not None:
+            counts["alert_lanes"] = self.alerts.summary()
         return counts
 
     def write_status(self) -> None:

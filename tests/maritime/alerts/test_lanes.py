@@ -154,6 +154,9 @@ def test_a_sart_wakes_the_fast_lane_at_once(live: Live) -> None:
     stored_by_fast = {r for p in live.lanes.fast.passes for r in p.raised}
     assert f"distress|{SART}" in stored_by_fast
     assert not any(r.startswith("distress|") for p in live.lanes.full.passes for r in p.raised)
+    lanes = live.runtime.status()["alert_lanes"]
+    assert lanes["fast"]["passes"] >= 1 and lanes["fast"]["failures"] == 0 and lanes["fast"]["pass_ms_max"] > 0
+    assert lanes["full"]["period_s"] == SLOW_PERIOD_S and lanes["full"]["pending"] == 0
 
 
 def test_a_position_inside_a_watched_box_wakes_the_fast_lane_and_an_entry_is_raised(live: Live) -> None:
