@@ -94,11 +94,11 @@ from pingan import migrate
 from pingan.config import Settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.grids import service as grids
+from pingan.maritime.areas import save_area
 from pingan.maritime.engine import AlertLanes, PassRecord
-from pingan.maritime.geofence import AreaKind
-from pingan.maritime.models import RestrictedArea
+from pingan.maritime.geofence import Area, AreaKind, AreaRules
 from pingan.maritime.pipeline import Pipeline
-from pingan.maritime.rules import AlertKind
+from pingan.maritime.rules import AlertKind, Level
 from pingan.maritime.runtime import MaritimeRuntime, tune_server_process
 
 if TYPE_CHECKING:
@@ -352,18 +352,8 @@ def prepare_database(settings: Settings, area: shapely.Polygon) -> SimWorld:
         seed_demo(s, settings, now=now)
         load_geography(s, settings, build_geography(), now=now)
         load_fleet(s, settings, now=now)
-        s.add(
-            RestrictedArea(
-                code=AREA_CODE,
-                name="压测禁入水域",
-                kind=AreaKind.RESTRICTED.value,
-                geom_wkb=shapely.to_wkb(area),
-                rules={"alert_on_enter": True, "level": 3},
-                is_active=True,
-                created_at=now,
-                **dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), area.bounds, strict=True)),
-            )
-        )
+        rules = AreaRules(alert_on_enter=True, level=Level.ALARM)
+        save_area(s, Area(AREA_CODE, "压测禁入水域", AreaKind.RESTRICTED, area, rules), now=now)
     with Session(engine) as s:
         world = build_world(s)
     engine.dispose()

@@ -22,6 +22,7 @@ from pingan.fleet.models import Alert, AlertStatus, Cadre
 from pingan.kit.clock import utcnow
 from pingan.maritime import alerts as service
 from pingan.maritime import typhoons
+from pingan.maritime.areas import save_area
 from pingan.maritime.endpoints import Runtime
 from pingan.maritime.engine import build_picture
 from pingan.maritime.geofence import areas_from_geojson
@@ -268,34 +269,8 @@ def import_areas(body: dict[str, Any], session: DbSession, actor: Commander) -> 
     except ValueError as exc:
         raise ValidationFailed(str(exc), code="bad_geojson") from exc
     now = utcnow()
-    stored = 0
     for area in areas:
-        row = session.scalar(select(RestrictedArea).where(RestrictedArea.code == area.code))
-        minx, miny, maxx, maxy = area.geometry.bounds
-        rules = {
-            "alert_on_enter": area.rules.alert_on_enter,
-            "alert_on_exit": area.rules.alert_on_exit,
-            "max_dwell_s": area.rules.max_dwell_s,
-            "applies_to": sorted(area.rules.applies_to),
-            "level": int(area.rules.level),
-        }
-        values = {
-            "name": area.name,
-            "kind": str(area.kind),
-            "geom_wkb": shapely.to_wkb(area.geometry),
-            "min_lon": minx,
-            "min_lat": miny,
-            "max_lon": maxx,
-            "max_lat": maxy,
-            "rules": rules,
-            "is_active": True,
-        }
-        if row is None:
-            session.add(RestrictedArea(code=area.code, created_at=now, created_by_id=actor.user_id, **values))
-        else:
-            for k, v in values.items():
-                setattr(row, k, v)
-        stored += 1
+        save_area(session, area, now=now, created_by_id=actor.user_id)
     session.flush()
     audit.record(
         session,
@@ -305,7 +280,7 @@ def import_areas(body: dict[str, Any], session: DbSession, actor: Commander) -> 
         object_type="restricted_area",
         details={"codes": [a.code for a in areas]},
     )
-    return {"stored": stored}
+    return {"stored": len(areas)}
 
 
 @router.delete("/restricted-areas/{code}", summary="Retire restricted waters")

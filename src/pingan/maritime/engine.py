@@ -55,9 +55,10 @@ from pingan.maritime.geofence import (
 )
 from pingan.maritime.groups import GroupPolicy, detect_dispersion, detect_group_split
 from pingan.maritime.models import RestrictedArea
+from pingan.maritime.pipeline import in_boxes
 from pingan.maritime.portcalls import PortCallTracker, PortEvent, PortEventType
 from pingan.maritime.rules import AlertEvent, AlertKind, Debouncer, EventType, Level, Observation, Picture, Timing
-from pingan.maritime.runtime import MaritimeRuntime, in_boxes
+from pingan.maritime.runtime import MaritimeRuntime
 from pingan.maritime.silence import SilencePolicy, detect_silence
 from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
 

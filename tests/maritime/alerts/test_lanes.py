@@ -27,11 +27,11 @@ from pingan.config import Settings
 from pingan.db import create_db_engine, make_sessionmakers
 from pingan.fleet.models import Alert
 from pingan.maritime.alerts import ensure_policies
+from pingan.maritime.areas import save_area
 from pingan.maritime.engine import FAST_KINDS, AlertLanes, Lane, lane_kinds, watch_boxes
 from pingan.maritime.gate import WriteGate
-from pingan.maritime.geofence import AreaKind
-from pingan.maritime.models import RestrictedArea
-from pingan.maritime.rules import AlertKind
+from pingan.maritime.geofence import Area, AreaKind, AreaRules
+from pingan.maritime.rules import AlertKind, Level
 from pingan.maritime.runtime import MaritimeRuntime
 from tests.conftest import BACKENDS, new_database_url
 
@@ -100,18 +100,8 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     now = datetime.now(UTC)
     with write() as session:
         ensure_policies(session, now=now)
-        session.add(
-            RestrictedArea(
-                code="T-R1",
-                name="测试禁入水域",
-                kind=AreaKind.RESTRICTED.value,
-                geom_wkb=shapely.to_wkb(AREA),
-                rules={"alert_on_enter": True, "level": 3},
-                is_active=True,
-                created_at=now,
-                **dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), AREA.bounds, strict=True)),
-            )
-        )
+        rules = AreaRules(alert_on_enter=True, level=Level.ALARM)
+        save_area(session, Area("T-R1", "测试禁入水域", AreaKind.RESTRICTED, AREA, rules), now=now)
         session.commit()
     settings = Settings(
         env="test",
@@ -181,8 +171,6 @@ def test_a_position_far_from_every_watched_box_does_not_wake_the_fast_lane(live:
 
 
 def test_watch_boxes_reach_a_kilometre_beyond_alerting_areas_only() -> None:
-    from pingan.maritime.geofence import Area, AreaRules
-
     alerting = Area("A", "a", AreaKind.CHANNEL, AREA, AreaRules(alert_on_exit=True))
     dwell = Area("B", "b", AreaKind.ANCHORAGE, AREA, AreaRules(max_dwell_s=3600.0))
     quiet = Area("C", "c", AreaKind.CONTROL, AREA, AreaRules())

@@ -29,17 +29,18 @@ from pingan.fleet import groups
 from pingan.fleet.models import Alert, AlertStatus
 from pingan.maritime import alerts as alert_service
 from pingan.maritime import typhoons
+from pingan.maritime.areas import save_area
 from pingan.maritime.cpa import CpaPolicy
 from pingan.maritime.engine import build_picture
+from pingan.maritime.geofence import Area, AreaKind, AreaRules
 from pingan.maritime.models import (
     AlertAction,
     AlertRecipient,
     AlertStep,
     RecipientRole,
-    RestrictedArea,
     RollCallEntry,
 )
-from pingan.maritime.rules import AlertKind
+from pingan.maritime.rules import AlertKind, Level
 from pingan.maritime.tracks import haversine_m
 from tests.conftest import new_client, sign_in
 from tests.fleet.conftest import OPERATOR
@@ -188,22 +189,8 @@ def test_entering_restricted_waters_raises_one_geofence_alert(watch: Watch, flee
     lon, lat = float(sim.lon[i]), float(sim.lat[i])
     ring = [(lon + 0.04, lat - 0.02), (lon + 0.08, lat - 0.02), (lon + 0.08, lat + 0.02), (lon + 0.04, lat + 0.02)]
     polygon = shapely.Polygon(ring)
-    x0, y0, x1, y1 = polygon.bounds
-    db.add(
-        RestrictedArea(
-            code="NO-GO-T1",
-            name="试验禁航区",
-            kind="restricted",
-            geom_wkb=shapely.to_wkb(polygon),
-            min_lon=x0,
-            min_lat=y0,
-            max_lon=x1,
-            max_lat=y1,
-            rules={"alert_on_enter": True, "alert_on_exit": False, "level": 3},
-            is_active=True,
-            created_at=START,
-        )
-    )
+    rules = AreaRules(alert_on_enter=True, level=Level.ALARM)
+    save_area(db, Area("NO-GO-T1", "试验禁航区", AreaKind.RESTRICTED, polygon, rules), now=START)
     db.commit()
     watch.run(WARM_UP_S)
     started = watch.sim.start_scenario(
