@@ -1,11 +1,12 @@
 """Live AIS over real UDP at 5,000 sentences/s for 60 s while the alert rules run: lines lost, and alert latency.
 
 What runs here: the pipeline of one process as ``pingan serve`` runs it — :class:`MaritimeRuntime` on a fresh
-SQLite file in a temp directory, built by the real migrations and seeded with the demo's organisation,
-geography and fleet (``seed_demo``, ``load_geography``, ``load_fleet``: 8,200 vessel files with their AIS
-terminals, 770 production groups, cadres, duty shifts, closed seasons, 13 ports; ~20 s) and one restricted
-area; its UDP listener on a loopback port; its periodic work (Parquet history, AIS statics into the vessel files,
-status file, every 2 s); and the alert engine's two lanes as the server starts them
+SQLite file in a temp directory (``--backend postgresql``: a new database on the local server, dropped after),
+built by the real migrations and seeded with the demo's organisation, geography and fleet (``seed_demo``,
+``load_geography``, ``load_fleet``: 8,200 vessel files with their AIS terminals, 770 production groups, cadres,
+duty shifts, closed seasons, 13 ports; ~20 s) and one restricted area; its UDP listener on a loopback port; its
+periodic work (Parquet history, AIS statics into the vessel files, status file, every 2 s); and the alert engine's
+two lanes as the server starts them
 (``MaritimeRuntime.start_alerts``): the fast lane (distress, restricted waters), woken by the pipeline on the
 report that may show one and otherwise every ``--fast-period-s``, and the full lane (every other rule, the
 port-call log, cases for raised alerts, escalation, roll calls) every ``--alert-period-s``; both default to the
@@ -88,6 +89,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+from benchdb import BACKENDS, new_database  # bench/benchdb.py
 from sqlalchemy.orm import Session
 
 from pingan import migrate
@@ -528,6 +530,9 @@ def main() -> None:
         "--sart-text-after-s", type=float, default=1.0, help="type 14 after the SART's report (0: same datagram)"
     )
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="sqlite", help="the database (a fresh one, dropped after)"
+    )
     args = parser.parse_args()
     situations = plan(args.duration_s, args.situation_every_s)
     load_before = os.getloadavg()
@@ -550,7 +555,7 @@ def main() -> None:
     sender.start()
     log(f"sender started (pid {sender.pid}); seeding the demo registry")
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        url, drop = new_database(args.backend, Path(tmp))
         settings = Settings(
             env="development",
             database_url=url,
@@ -624,6 +629,7 @@ def main() -> None:
         raised_in = stored_by(lanes)
         failures = {w.engine.lane.value: w.failures for w in lanes.workers}
         db.dispose()
+        drop()
     sender.join(timeout=10)
     load_after = os.getloadavg()
 

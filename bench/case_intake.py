@@ -26,7 +26,6 @@ import json
 import math
 import os
 import random
-import secrets
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from benchdb import new_database  # bench/benchdb.py
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pingan import migrate
@@ -59,7 +58,6 @@ from pingan.grids.models import GridKind, LandGrid
 from pingan.org import service as org_service
 from pingan.org.models import OrgUnit, UnitKind
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-key-for-pingan-" + "0123456789abcdef"
 USERNAME, PASSWORD = "bench_cmd", "Haidao-Pingan-2026!"
 SEED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,23 +80,6 @@ def log(message: str) -> None:
 
 
 # ---------------------------------------------------------------- databases
-
-
-def new_database(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh empty database and a function that drops it."""
-    if backend == "sqlite":
-        return f"sqlite:///{directory / 'bench.db'}", lambda: None
-    name = f"pingan_bench_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
 @dataclass
