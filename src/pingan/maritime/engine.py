@@ -14,8 +14,9 @@ A running server splits the rules into two lanes (:class:`Lane`), each a worker 
   runs every `PINGAN_ALERT_FAST_PERIOD_S`. Its transactions are a few rows long;
 - the **full lane** runs every other rule, the port-call log and the housekeeping (cases for raised alerts,
   escalation, roll calls) every `PINGAN_ALERT_PERIOD_S`. Its writes can be long (a burst of collision alerts
-  after a restart); :class:`WriteGate` makes it commit and step aside between two alerts whenever the fast lane
-  has something to write, so on SQLite (one writer at a time) a distress alert never queues behind a burst.
+  after a restart). While a fast pass runs, the full lane stops at its next checkpoint — between two rules, or
+  after an alert, a case or an escalation, committing first (:class:`~pingan.maritime.gate.WriteGate`) — so a
+  distress alert queues neither behind a burst on SQLite (one writer at a time) nor behind the rules' CPU.
 """
 
 from __future__ import annotations
@@ -340,7 +341,7 @@ class AlertEngine:
     ) -> None:
         """Store the events; outside the fast lane also log port calls, open the cases raised alerts are due,
         escalate what is overdue and update open roll calls. `between` is called after each of these steps (and
-        after each event): :meth:`WriteGate.pause` commits there when the fast lane waits to write."""
+        after each event): :meth:`WriteGate.pause` commits there and waits while a fast pass runs."""
         vessel_of = {int(k): int(v) for k, v in zip(picture.key, picture.vessel_id, strict=True) if v >= 0}
         settings = self.runtime.settings
         pause = between or (lambda _session: None)
