@@ -66,6 +66,9 @@ from pingan.maritime.tracks import CLASS_CODES, SOURCE_CODES
 log = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Asia/Shanghai")
 REFERENCE_REFRESH_S = 60.0
+# Vessels reporting near a busy watched area (a channel) would wake the fast lane for every datagram: at most one
+# pass per this many seconds then (a pass is ~5–15 ms for 9,000 targets), distress traffic excepted.
+FAST_MIN_GAP_S = 0.05
 WATCH_MARGIN_M = 1000.0  # a watched area's box reaches this far beyond it, so a report leaving it still wakes
 
 
@@ -482,6 +485,8 @@ class AlertWorker:
         read: Any = None,
         max_events: int = 200,
         wake: threading.Event | None = None,
+        priority: threading.Event | None = None,
+        min_gap_s: float = 0.0,
         gate: WriteGate | None = None,
         kept_passes: int = 10_000,
     ) -> None:
@@ -492,6 +497,8 @@ class AlertWorker:
         self.pending: list[AlertEvent] = []
         self.period_s = period_s
         self.wake = wake
+        self.priority = priority  # a wake that no minimum gap holds back
+        self.min_gap_s = min_gap_s
         self.gate = gate
         self.passes: deque[PassRecord] = deque(maxlen=kept_passes)
         self._stop = threading.Event()
@@ -512,8 +519,9 @@ class AlertWorker:
     def stop(self) -> None:
         """Stop after the current pass."""
         self._stop.set()
-        if self.wake is not None:
-            self.wake.set()
+        for event in (self.wake, self.priority):
+            if event is not None:
+                event.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
@@ -578,15 +586,24 @@ class AlertWorker:
         return self.gate.slow(), self.gate.pause
 
     def _run(self) -> None:
+        last = -math.inf
         while not self._stop.is_set():
             if self.wake is not None:
                 # The pipeline wakes the fast lane on a report that may show its situations; else every period.
-                self.wake.wait(self.period_s)
+                # Positions near a busy watched area wake it at most once per `min_gap_s`; distress at once.
+                if self.wake.wait(self.period_s) and (gap := self.min_gap_s - (time.monotonic() - last)) > 0:
+                    if self.priority is not None:
+                        self.priority.wait(gap)
+                    else:
+                        self._stop.wait(gap)
                 self.wake.clear()
+                if self.priority is not None:
+                    self.priority.clear()
             else:
                 self._stop.wait(self.period_s)
             if self._stop.is_set():
                 break
+            last = time.monotonic()
             try:
                 self.run_once()
             except Exception:  # the next pass retries; a rule bug must not stop the watch
@@ -615,6 +632,8 @@ class AlertLanes:
             read=read,
             period_s=settings.alert_fast_period_s,
             wake=runtime.pipeline.urgent,
+            priority=runtime.pipeline.distress,
+            min_gap_s=FAST_MIN_GAP_S,
             gate=self.gate,
         )
         self.full = AlertWorker(

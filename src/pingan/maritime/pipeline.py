@@ -85,8 +85,10 @@ class Pipeline:
         self.started_at = (clock or (lambda: datetime.now(UTC)))()
         self._decoders: dict[str, Decoder] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
-        # Set on distress traffic and on positions inside `watch_boxes`: the alert engine's fast lane runs at once.
+        # Set on distress traffic and on positions inside `watch_boxes`: the alert engine's fast lane runs at once
+        # (`distress` too on distress traffic, which no rate limit may hold back).
         self.urgent = threading.Event()
+        self.distress = threading.Event()
         self.watch_boxes: list[tuple[float, float, float, float]] = []  # (west, south, east, north) degrees
 
     # ---- lines ---------------------------------------------------------------------------------------------
@@ -122,6 +124,7 @@ class Pipeline:
         if message.msg_type in (12, 14):
             text = str(getattr(msg, "text", "") or "")
             self.safety.append(SafetyMessage(int(msg.mmsi), message.msg_type, text, when, message.station))
+            self.distress.set()
             self.urgent.set()
             return
         static = static_from_ais(msg)
@@ -131,7 +134,8 @@ class Pipeline:
         if report is not None:
             self.take_position(report)
             if report.nav_status == 14 or 970_000_000 <= (report.mmsi or 0) < 975_000_000:
-                self.urgent.set()  # SART, MOB or EPIRB
+                self.distress.set()  # SART, MOB or EPIRB
+                self.urgent.set()
 
     def _take_static(self, static: StaticData) -> None:
         snapshot = self.statics.setdefault(static.mmsi, {})

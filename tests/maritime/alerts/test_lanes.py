@@ -28,7 +28,7 @@ from pingan.db import create_db_engine, make_sessionmakers
 from pingan.fleet.models import Alert
 from pingan.maritime.alerts import ensure_policies
 from pingan.maritime.areas import save_area
-from pingan.maritime.engine import FAST_KINDS, AlertLanes, Lane, lane_kinds, watch_boxes
+from pingan.maritime.engine import FAST_KINDS, FAST_MIN_GAP_S, AlertLanes, Lane, lane_kinds, watch_boxes
 from pingan.maritime.gate import WriteGate
 from pingan.maritime.geofence import Area, AreaKind, AreaRules
 from pingan.maritime.rules import AlertKind, Level
@@ -168,6 +168,20 @@ def test_a_position_far_from_every_watched_box_does_not_wake_the_fast_lane(live:
     live.send(position(MERCHANT, 123.02, 30.002 - 0.5 + 0.001))  # the same vessel inside the box wakes it: the
     live.send(position(MERCHANT + 1, 123.02, 29.995))  # test above would pass for a lane that always runs
     live.fast_passes_after(before)
+
+
+def test_a_flood_of_positions_near_a_watched_area_runs_the_fast_lane_at_most_once_per_gap(live: Live) -> None:
+    before = len(live.lanes.fast.passes)
+    began = time.monotonic()
+    for k in range(60):  # one datagram each, every one read before the next goes
+        live.send(position(MERCHANT + 2, 123.02, 29.995 + k * 1e-5))
+    elapsed = time.monotonic() - began
+    time.sleep(2 * FAST_MIN_GAP_S)
+    runs = len(live.lanes.fast.passes) - before
+    assert 1 <= runs <= elapsed / FAST_MIN_GAP_S + 2, (runs, elapsed)
+    sart = SART + 1  # and distress traffic is not held back by the gap
+    live.send(position(MERCHANT + 2, 123.02, 29.996), position(sart, 123.20, 30.10, status=14))
+    assert live.alert(AlertKind.DISTRESS, str(sart), within_s=2.0).target_key == sart
 
 
 def test_watch_boxes_reach_a_kilometre_beyond_alerting_areas_only() -> None:
