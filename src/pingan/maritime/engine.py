@@ -124,28 +124,16 @@ class Reference:
     typhoon_areas: list[tuple[str, Any]] = field(default_factory=list)  # (name, warning area)
 
 
-def load_reference(session: Session, runtime: MaritimeRuntime, *, now: datetime) -> Reference:
-    """Restricted waters, closed seasons over the sea, group limits, ports and active typhoons."""
+def load_reference(session: Session, runtime: MaritimeRuntime, *, now: datetime, lane: Lane = Lane.ALL) -> Reference:
+    """What the rules of `lane` read: restricted waters (fast lane); closed seasons over the sea, group limits,
+    ports and active typhoons (full lane)."""
     from pingan.maritime import typhoons
 
     ref = Reference()
-    for row in session.scalars(select(RestrictedArea).where(RestrictedArea.is_active)):
-        rules = dict(row.rules or {})
-        ref.areas.append(
-            Area(
-                row.code,
-                row.name,
-                AreaKind(row.kind),
-                shapely.from_wkb(row.geom_wkb),
-                AreaRules(
-                    alert_on_enter=bool(rules.get("alert_on_enter", True)),
-                    alert_on_exit=bool(rules.get("alert_on_exit", False)),
-                    max_dwell_s=rules.get("max_dwell_s"),
-                    applies_to=frozenset(rules.get("applies_to") or ("fishing", "merchant", "other")),
-                    level=alert_service.Level(int(rules.get("level", 3))),
-                ),
-            )
-        )
+    if lane is not Lane.FULL:
+        ref.areas = _restricted_waters(session)
+    if lane is Lane.FAST:
+        return ref  # in a few milliseconds: the fast lane refreshes inside a pass
     sea = shapely.union_all([g.geometry for g in runtime.sea_grids]) if runtime.sea_grids else None
     if sea is not None:
         today = now.astimezone(LOCAL).date()
@@ -168,6 +156,28 @@ def load_reference(session: Session, runtime: MaritimeRuntime, *, now: datetime)
     ref.port_ids = {code: pid for pid, code in session.execute(select(Port.id, Port.code))}
     ref.typhoon_areas = typhoons.active_warning_areas(session, now=now)
     return ref
+
+
+def _restricted_waters(session: Session) -> list[Area]:
+    areas = []
+    for row in session.scalars(select(RestrictedArea).where(RestrictedArea.is_active)):
+        rules = dict(row.rules or {})
+        areas.append(
+            Area(
+                row.code,
+                row.name,
+                AreaKind(row.kind),
+                shapely.from_wkb(row.geom_wkb),
+                AreaRules(
+                    alert_on_enter=bool(rules.get("alert_on_enter", True)),
+                    alert_on_exit=bool(rules.get("alert_on_exit", False)),
+                    max_dwell_s=rules.get("max_dwell_s"),
+                    applies_to=frozenset(rules.get("applies_to") or ("fishing", "merchant", "other")),
+                    level=alert_service.Level(int(rules.get("level", 3))),
+                ),
+            )
+        )
+    return areas
 
 
 _CLASS_VALUES = np.array([c.value for c in CLASS_CODES], dtype="<U16")
@@ -314,7 +324,7 @@ class AlertEngine:
     def refresh(self, session: Session, now: datetime, *, force: bool = False) -> None:
         """Reload restricted waters, closures, group limits, ports and typhoons when due (reads only)."""
         if force or time.monotonic() - self._reference_at > REFERENCE_REFRESH_S:
-            self.reference = load_reference(session, self.runtime, now=now)
+            self.reference = load_reference(session, self.runtime, now=now, lane=self.lane)
             self._reference_at = time.monotonic()
             self.watched = [a for a in self.reference.areas if alerting(a)]
             if self.lane is Lane.FAST:
