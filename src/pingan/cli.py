@@ -629,7 +629,8 @@ def fleet_check_reports() -> None:
 
     Every vessel in manual reporting mode whose last report (or the mode's start) is older than its interval
     gets one report_overdue alert per overdue period, addressed to its cadre; running the check again raises
-    nothing new until another period is overdue. Schedule it every few minutes (cron or a systemd timer).
+    nothing new until another period is overdue. A server running the alert rules (PINGAN_ALERT_ENGINE) checks
+    every minute by itself; schedule this command (cron or a systemd timer) where none does.
     """
     from pingan.fleet.reports import check_overdue_reports
     from pingan.kit.clock import to_local, utcnow

@@ -13,7 +13,8 @@ A running server splits the rules into two lanes (:class:`Lane`), each a worker 
   that may show one (a safety message, a SART/MOB/EPIRB, a position inside a watched area's box); otherwise it
   runs every `PINGAN_ALERT_FAST_PERIOD_S`. Its transactions are a few rows long;
 - the **full lane** runs every other rule, the port-call log and the housekeeping (cases for raised alerts,
-  escalation, roll calls) every `PINGAN_ALERT_PERIOD_S`. Its writes can be long (a burst of collision alerts
+  escalation, roll calls, overdue dynamic reports of vessels in manual reporting mode) every
+  `PINGAN_ALERT_PERIOD_S`. Its writes can be long (a burst of collision alerts
   after a restart). While a fast pass runs, the full lane stops at its next checkpoint — between two rules, or
   after an alert, a case or an escalation, committing first (:class:`~pingan.maritime.gate.WriteGate`) — so a
   distress alert queues neither behind a burst on SQLite (one writer at a time) nor behind the rules' CPU.
@@ -40,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.fleet.models import Alert, AlertStatus, FishingSeason, Port, PortCall, VesselGroup
+from pingan.fleet.reports import check_overdue_reports
 from pingan.maritime import alerts as alert_service
 from pingan.maritime.classify import TargetClass, target_kinds
 from pingan.maritime.cpa import CpaPolicy, detect_collisions
@@ -69,6 +71,7 @@ REFERENCE_REFRESH_S = 60.0
 # Vessels reporting near a busy watched area (a channel) would wake the fast lane for every datagram: at most one
 # pass per this many seconds then (a pass is ~5–15 ms for 9,000 targets), distress traffic excepted.
 FAST_MIN_GAP_S = 0.05
+OVERDUE_CHECK_S = 60.0  # the full lane checks manual-mode vessels' dynamic reports this often
 WATCH_MARGIN_M = 1000.0  # a watched area's box reaches this far beyond it, so a report leaving it still wakes
 
 
@@ -242,6 +245,7 @@ class AlertEngine:
         self.open_alerts: dict[tuple[str, str], int] = {}  # (kind, subject) -> alert id
         self.checkpoint: Callable[[], None] = _no_checkpoint  # between two rules (WriteGate.wait_for_fast)
         self.watched: list[Area] = []  # restricted waters with an alert rule
+        self._overdue_checked_at = -math.inf
         self.evaluations = 0
         self.last_duration_ms = 0.0
 
@@ -370,6 +374,10 @@ class AlertEngine:
         pause(session)
         alert_service.open_pending_cases(session, settings, now=now, between=lambda: pause(session))
         alert_service.escalate_due(session, now=now, between=lambda: pause(session))
+        if now.timestamp() - self._overdue_checked_at >= OVERDUE_CHECK_S:
+            check_overdue_reports(session, now=now)  # manual reporting mode (fleet): one alert per late period
+            self._overdue_checked_at = now.timestamp()
+            pause(session)
         typhoons.update_roll_calls(session, picture, now=now)
         session.flush()
 

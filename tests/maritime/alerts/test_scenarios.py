@@ -26,7 +26,7 @@ from pingan.cases.workflow import Channel
 from pingan.config import Settings
 from pingan.demo.sim_state import N_REJOIN, S_FISHING
 from pingan.fleet import groups
-from pingan.fleet.models import Alert, AlertStatus
+from pingan.fleet.models import Alert, AlertStatus, PortCall
 from pingan.maritime import alerts as alert_service
 from pingan.maritime import typhoons
 from pingan.maritime.areas import save_area
@@ -301,6 +301,11 @@ def test_a_typhoon_drill_recalls_the_boats_inside_the_area_until_the_roll_call_i
     shares = [(p["in_port"] + p["sheltered"]) / p["total"] for p in timeline]
     assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
     assert [p["at"] for p in timeline] == sorted(p["at"] for p in timeline)
+    # Each recalled boat's return is in the port-call log, once (3 km in / 4 km out: no storm at the harbour mouth).
+    db.expire_all()
+    calls = [c for c in db.scalars(select(PortCall).order_by(PortCall.id)) if fleet.role_of(c.vessel_id) in inside]
+    assert sorted(fleet.role_of(c.vessel_id) for c in calls) == sorted(inside)
+    assert all(c.port_id == fleet.port.id and now < c.entered_at and c.exited_at is None for c in calls)
 
 
 # ------------------------------------------------------------------------------------------------- escalation
