@@ -1,23 +1,27 @@
 """More rules, each from the simulator over real UDP: a closed season for one gear (伏季休渔), leaving and
 dwelling in restricted waters, a production group split in two (编组), and an overdue dynamic report of a vessel
 in manual reporting mode — each raises exactly one alert of its kind for the right vessel and none for the
-control boats. (The scenarios of the other rules are in ``test_scenarios.py``.)"""
+control boats; and a port call, logged once in and once out. (The scenarios of the other rules are in
+``test_scenarios.py``.)"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import shapely
+from pyais import encode_dict
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.demo.simulator import nmea_checksum
 from pingan.fleet import groups
-from pingan.fleet.models import ReportKind
+from pingan.fleet.models import PortCall, ReportKind
 from pingan.fleet.reports import set_season, start_manual_mode, submit_report
 from pingan.maritime.areas import save_area
-from pingan.maritime.geofence import Area, AreaKind, AreaRules
+from pingan.maritime.geofence import M_PER_DEG, Area, AreaKind, AreaRules
 from pingan.maritime.rules import Level
-from tests.fleet.conftest import OPERATOR
-from tests.maritime.alerts.conftest import START, Fleet, Watch
+from tests.fleet.conftest import OPERATOR, add_vessel
+from tests.maritime.alerts.conftest import PORT_BOX, START, Fleet, Watch
 from tests.maritime.alerts.test_scenarios import (
     WARM_UP_S,
     assert_addressed_and_audited,
@@ -123,3 +127,45 @@ def test_a_vessel_in_manual_mode_that_misses_its_report_raises_one_overdue_alert
     (alert,) = alerts
     assert START + timedelta(minutes=30) < alert.raised_at <= START + timedelta(minutes=32)
     assert alert.cadre_id == fleet.cadres["s2"].id
+
+
+def send_position(watch: Watch, mmsi: int, lon: float, lat: float, *, sog_kn: float, cog: float) -> None:
+    """One Class B position over UDP, its tag block stamped with the simulator's clock."""
+    body = f"s:TEST,c:{int(watch.sim.t)}"
+    tag = f"\\{body}*{nmea_checksum(body)}\\"
+    report = {"type": 18, "mmsi": mmsi, "speed": sog_kn, "accuracy": 1, "lon": lon, "lat": lat, "course": cog}
+    lines = [tag + s for s in encode_dict({**report, "heading": int(cog)}, talker_id="AI", sentence_type="VDM")]
+    watch.sender.sendto(("\r\n".join(lines) + "\r\n").encode("ascii"), watch.address)
+    watch.sent += len(lines)
+
+
+def test_a_boat_calling_at_its_port_is_logged_once_in_and_once_out(watch: Watch, fleet: Fleet, db: Session) -> None:
+    # A ninth boat, not simulated, sails due south into 东极渔港 at 10 kn from 7 km out, lies alongside for five
+    # minutes, and sails out again: one port call with its entry and exit, however its fixes jitter at the line.
+    mmsi = 413_710_099
+    vessel = add_vessel(db, "浙普渔71099", mmsi=str(mmsi))
+    db.commit()
+    watch.runtime.load()
+    west, _, east, north = PORT_BOX
+    lon, edge = (west + east) / 2, north
+    step_m = 10.0 * 1852.0 / 60.0  # ten knots, one fix a minute
+    legs = [(7000.0 - k * step_m, 180.0, 10.0) for k in range(21)]
+    legs += [(legs[-1][0], 0.0, 0.0)] * 5
+    legs += [(legs[-1][0] + k * step_m, 0.0, 10.0) for k in range(1, 22)]
+    entered_by = exited_by = None
+    for north_m, cog, sog in legs:
+        send_position(watch, mmsi, lon, edge + north_m / M_PER_DEG, sog_kn=sog, cog=cog)
+        watch.run(60, every_s=60)
+        if entered_by is None and north_m <= 3000.0:
+            entered_by = watch.now
+        if exited_by is None and entered_by is not None and cog == 0.0 and sog > 0 and north_m > 4000.0:
+            exited_by = watch.now
+
+    db.expire_all()
+    calls = list(db.scalars(select(PortCall).where(PortCall.vessel_id == vessel.id)))
+    assert len(calls) == 1, [(c.entered_at, c.exited_at) for c in calls]
+    (call,) = calls
+    assert call.port_id == fleet.port.id
+    assert entered_by is not None and exited_by is not None
+    assert entered_by - timedelta(minutes=2) <= call.entered_at <= entered_by
+    assert call.exited_at is not None and call.entered_at < call.exited_at <= exited_by
