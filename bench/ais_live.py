@@ -13,10 +13,9 @@ port-call log, cases for raised alerts, escalation, roll calls) every ``--alert-
 settings' defaults (1 s and 2 s). Each pass writes alerts, recipients, inbox rows, timeline and audit rows in one
 transaction, the full lane stepping aside between two alerts while a fast pass runs (``gate.WriteGate``; the
 periodic saving of AIS statics steps aside the same way). The grid locator (used by the hub to place a case) is
-built before the stream, as in a server that has run a while (a cold process builds it inside the first
-case-opening pass, ≈ 7–15 s here), and the process is then tuned as the server tunes itself once started
-(``runtime.tune_server_process``: start-up heap frozen out of the garbage collector's sight, 1 ms thread switch
-interval).
+built before the stream and its time printed (the full lane would build it as it starts, ≈ 5–15 s here), and
+the process is then tuned as the server tunes itself once started (``runtime.tune_server_process``: start-up heap
+frozen out of the garbage collector's sight, 1 ms thread switch interval).
 
 The traffic comes from a separate process (multiprocessing, spawn): the demo's fleet simulator on that fleet
 (``build_world``; the demo's options add 200 merchants, 200 net beacons, AtoN and base stations, hear 8 % of
