@@ -131,3 +131,24 @@ def test_raw_copy_of_the_demo_database_holds_no_clear_id_or_mobile_number(demo_e
     leaked = [run for run in re.findall(rb"(?<![0-9.])[0-9]{11}(?![0-9])", raw) if run in phones]
     leaked += [run for run in re.findall(rb"(?<![0-9.])[0-9]{17}[0-9X](?![0-9X])", raw) if run in ids]
     assert not leaked, leaked[:5]
+
+
+def test_the_demo_draws_a_channel_that_fishing_vessels_may_not_linger_in(demo_env) -> None:  # type: ignore[no-untyped-def]
+    import shapely
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pingan.db import create_db_engine
+    from pingan.maritime.models import RestrictedArea
+
+    env, _ = demo_env
+    engine = create_db_engine(env["PINGAN_DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            (area,) = session.scalars(select(RestrictedArea)).all()
+            assert (area.code, area.kind, area.is_active) == ("LT-HD", "channel", True)
+            assert area.rules["max_dwell_s"] == 1800.0 and area.rules["applies_to"] == ["fishing"]
+            assert not area.rules["alert_on_enter"] and not area.rules["alert_on_exit"]
+            assert shapely.from_wkb(area.geom_wkb).contains(shapely.Point(122.045, 30.135))  # on the route
+    finally:
+        engine.dispose()

@@ -48,6 +48,9 @@ from pingan.fleet.models import (
 from pingan.grids.models import MobileGrid
 from pingan.kit.clock import to_local
 from pingan.kit.idcard import make_id_number
+from pingan.maritime.areas import save_area
+from pingan.maritime.geofence import Area, AreaKind, AreaRules, buffer_m
+from pingan.maritime.rules import Level
 from pingan.org.models import OrgUnit
 
 CHUNK = 5000
@@ -297,9 +300,11 @@ def load_fleet(session: Session, settings: Settings, *, now: datetime, seed: int
     cadres, links = _cadres(session, rng, cipher, units, by_town, now=now)
     safety = _safety_records(session, rng, vessels, crews, certs, now=now)
     _duty_and_seasons(session, rng, units, now=now)
+    areas = _restricted_waters(session, now=now)
     _advance_sequences(session)
     return {
         **safety,
+        "restricted_areas": areas,
         "ports": len(PORTS),
         "vessels": len(vessels),
         "crew": len(crews),
@@ -607,6 +612,15 @@ def _safety_records(
         "vessel_events": len(events),
         "ratings": len(ratings),
     }
+
+
+def _restricted_waters(session: Session, *, now: datetime) -> int:
+    """Restricted waters for the map editor and the fast alert lane: the 螺头水道 merchant channel (schematic: the
+    simulator's route buffered 800 m), where a fishing vessel may pass but not linger over half an hour."""
+    route = shapely.LineString([(122.10, 30.22), (121.99, 30.05), (122.00, 29.95)])
+    rules = AreaRules(max_dwell_s=1800.0, applies_to=frozenset({"fishing"}), level=Level.WARNING)
+    save_area(session, Area("LT-HD", "螺头水道（示意）", AreaKind.CHANNEL, buffer_m(route, 800.0), rules), now=now)
+    return 1
 
 
 def _duty_and_seasons(session: Session, rng: random.Random, units: dict[str, OrgUnit], *, now: datetime) -> None:

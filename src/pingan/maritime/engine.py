@@ -332,7 +332,10 @@ class AlertEngine:
             self._reference_at = time.monotonic()
             self.watched = [a for a in self.reference.areas if alerting(a)]
             if self.lane is Lane.FAST:
-                self.runtime.pipeline.watch_boxes = watch_boxes(self.watched)
+                # Only an entry or an exit needs the report that shows it; a dwell is found on the period.
+                self.runtime.pipeline.watch_boxes = watch_boxes(
+                    [a for a in self.watched if a.rules.alert_on_enter or a.rules.alert_on_exit]
+                )
 
     def step(self, now: datetime) -> tuple[list[AlertEvent], list[PortEvent], Picture]:
         """Observe and debounce, without the database: the events and port calls of this instant."""
@@ -456,8 +459,8 @@ def alerting(area: Area) -> bool:
 
 
 def watch_boxes(areas: list[Area]) -> list[tuple[float, float, float, float]]:
-    """The boxes (west, south, east, north) around alerting areas, grown by :data:`WATCH_MARGIN_M`, in which a
-    position wakes the fast lane.
+    """The boxes (west, south, east, north) around alerting areas, grown by :data:`WATCH_MARGIN_M`: the fast lane's
+    area rules look at the targets inside them, and a position in the box of an entry or exit rule wakes it.
 
     >>> area = Area("R1", "禁入", AreaKind.RESTRICTED, shapely.box(122.0, 30.0, 122.1, 30.1), AreaRules(True))
     >>> [round(v, 3) for v in watch_boxes([area])[0]]

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class Live:
     runtime: MaritimeRuntime
     lanes: AlertLanes
     read: sessionmaker[Session]
+    write: sessionmaker[Session]
     sender: socket.socket
     address: tuple[str, int]
 
@@ -121,7 +122,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         assert runtime.listeners is not None and isinstance(runtime.alerts, AlertLanes)
-        yield Live(runtime, runtime.alerts, read, sender, ("127.0.0.1", runtime.listeners.bound["udp"]))
+        yield Live(runtime, runtime.alerts, read, write, sender, ("127.0.0.1", runtime.listeners.bound["udp"]))
     finally:
         sender.close()
         runtime.stop()
@@ -182,6 +183,19 @@ def test_a_flood_of_positions_near_a_watched_area_runs_the_fast_lane_at_most_onc
     sart = SART + 1  # and distress traffic is not held back by the gap
     live.send(position(MERCHANT + 2, 123.02, 29.996), position(sart, 123.20, 30.10, status=14))
     assert live.alert(AlertKind.DISTRESS, str(sart), within_s=2.0).target_key == sart
+
+
+def test_a_dwell_only_area_is_watched_on_the_period_without_waking_the_fast_lane(live: Live) -> None:
+    now = datetime.now(UTC)
+    with live.write() as session:
+        anchorage = Area("T-D1", "测试锚地", AreaKind.ANCHORAGE, shapely.box(124.0, 31.0, 124.1, 31.1), AreaRules())
+        save_area(session, replace(anchorage, rules=AreaRules(max_dwell_s=3600.0)), now=now)
+        session.commit()
+    with live.read() as session:
+        live.lanes.fast.engine.refresh(session, now, force=True)
+    watched = {a.code: a for a in live.lanes.fast.engine.watched}
+    assert sorted(watched) == ["T-D1", "T-R1"]  # both are judged by the fast lane's area rules
+    assert live.runtime.pipeline.watch_boxes == watch_boxes([watched["T-R1"]])  # only the entry rule wakes it
 
 
 def test_watch_boxes_reach_a_kilometre_beyond_alerting_areas_only() -> None:
