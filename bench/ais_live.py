@@ -4,9 +4,9 @@ What runs here: the pipeline of one process as ``pingan serve`` runs it — :cla
 SQLite file in a temp directory (``--backend postgresql``: a new database on the local server, dropped after),
 built by the real migrations and seeded with the demo's organisation, geography and fleet (``seed_demo``,
 ``load_geography``, ``load_fleet``: 8,200 vessel files with their AIS terminals, 770 production groups, cadres,
-duty shifts, closed seasons, 13 ports; ~20 s) and one restricted area; its UDP listener on a loopback port; its
-periodic work (Parquet history, AIS statics into the vessel files, status file, every 2 s); and the alert engine's
-two lanes as the server starts them
+duty shifts, closed seasons, 13 ports, the 螺头水道 channel; ~20 s) and one restricted area; its UDP listener on
+a loopback port; its periodic work (Parquet history, AIS statics into the vessel files, status file, every 2 s);
+and the alert engine's two lanes as the server starts them
 (``MaritimeRuntime.start_alerts``): the fast lane (distress, restricted waters), woken by the pipeline on the
 report that may show one and otherwise every ``--fast-period-s``, and the full lane (every other rule, the
 port-call log, cases for raised alerts, escalation, roll calls) every ``--alert-period-s``; both default to the
