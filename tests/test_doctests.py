@@ -9,6 +9,8 @@ import pytest
 
 MODULES = [
     "pingan.maritime.typhoon",
+    "pingan.maritime.engine",
+    "pingan.stats",
     "pingan.maritime.distress",
     "pingan.maritime.silence",
     "pingan.maritime.groups",

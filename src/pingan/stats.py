@@ -97,10 +97,12 @@ def collect(session: Session) -> dict[str, int]:
 
 
 def live_positions(settings: Settings) -> dict[str, Any]:
-    """Live target counts and ingest counters from the running position pipeline's status file.
+    """Live target counts, ingest counters and the alert lanes' health from the running pipeline's status file.
 
     The pipeline runs in `pingan serve` / `pingan demo` / `pingan ais listen`; it rewrites the file every few
-    seconds. Without a fresh file the figures are zero and ``ais_live`` is false.
+    seconds. Without a fresh file the figures are zero and ``ais_live`` is false. ``alert_<lane>_*`` (lanes
+    ``fast`` and ``full``) count the passes, failed passes and events waiting of each alert lane, with the median
+    and longest of its last 100 passes in milliseconds; zero where the process runs no alert rules.
     """
     from pingan.maritime.runtime import read_status
 
@@ -119,4 +121,24 @@ def live_positions(settings: Settings) -> dict[str, Any]:
         "ais_lines_refused": int(sum(refused.values())),
         "ais_positions_refused": int(sum(ingest.get("positions_refused", {}).values())),
         "ais_rate_per_s": float(ingest.get("rate_per_s", 0.0)),
+        **alert_lanes((status or {}).get("alert_lanes", {}) if live else {}),
     }
+
+
+def alert_lanes(lanes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The alert lanes' figures of a status file, flat, zero where missing.
+
+    >>> alert_lanes({"fast": {"passes": 12, "failures": 0, "pending": 0, "pass_ms_p50": 9.5, "pass_ms_max": 40.1}})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'alert_fast_passes': 12, 'alert_fast_failures': 0, 'alert_fast_pending': 0, 'alert_fast_pass_ms_p50': 9.5,
+     'alert_fast_pass_ms_max': 40.1, 'alert_full_passes': 0, 'alert_full_failures': 0, 'alert_full_pending': 0,
+     'alert_full_pass_ms_p50': 0.0, 'alert_full_pass_ms_max': 0.0}
+    """
+    out: dict[str, Any] = {}
+    for lane in ("fast", "full"):
+        figures = lanes.get(lane) or {}
+        for name in ("passes", "failures", "pending"):
+            out[f"alert_{lane}_{name}"] = int(figures.get(name) or 0)
+        for name in ("pass_ms_p50", "pass_ms_max"):
+            out[f"alert_{lane}_{name}"] = float(figures.get(name) or 0.0)
+    return out
