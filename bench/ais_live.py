@@ -376,8 +376,12 @@ class TickProbe:
 
     def __init__(self, runtime: MaritimeRuntime) -> None:
         self.times: dict[str, list[float]] = {}
-        for name, owner in (("history", runtime.pipeline), ("statics", runtime), ("registry", runtime)):
-            method = {"history": "flush", "statics": "save_statics", "registry": "load"}[name]
+        stages = (
+            ("history", runtime.pipeline, "flush"),
+            ("statics", runtime, "save_statics"),
+            ("registry", runtime, "load"),
+        )
+        for name, owner, method in stages:
             setattr(owner, method, self._timed(name, getattr(owner, method)))
 
     def _timed(self, name: str, fn: Any) -> Any:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,29 +18,47 @@ from tests.conftest import free_port, wait_healthy
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """``pingan demo`` on a free loopback port with its own data directory; yields (URL, accounts)."""
-    data_dir = tmp_path_factory.mktemp("demo")
-    port = free_port()
+@contextmanager
+def running_demo(data_dir: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """``pingan demo`` (its seeded database, fleet simulator, alert engine and web UI) on a free loopback port with
+    its own data directory and UDP ingest port; yields (URL, accounts, environment). Its output goes to
+    ``demo.log`` there, whose tail a failed start shows."""
     env = {
         **os.environ,
         "PINGAN_DATA_DIR": str(data_dir),
         "PINGAN_ENV": "development",
-        "PINGAN_PORT": str(port),
         "PINGAN_AIS_UDP_PORT": str(free_udp_port()),  # two demos (xdist workers) must not share the ingest port
     }
     env.pop("PINGAN_DATABASE_URL", None)
+    port = free_port()
     exe = Path(sys.executable).with_name("pingan")
-    proc = subprocess.Popen([str(exe), "demo"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_healthy(url, proc, timeout_s=240)  # the demo builds its whole dataset first
-        accounts = json.loads((data_dir / "demo-accounts.json").read_text("utf-8"))
+    with (data_dir / "demo.log").open("wb") as log:
+        proc = subprocess.Popen([str(exe), "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            try:
+                wait_healthy(
+                    url, proc, timeout_s=240
+                )  # the demo seeds its database first (~20 s alone, more under load)
+            except (RuntimeError, TimeoutError) as exc:
+                tail = (data_dir / "demo.log").read_text("utf-8", "replace")[-3000:]
+                pytest.fail(f"pingan demo did not come up: {exc}\n{tail}")
+            yield url, json.loads((data_dir / "demo-accounts.json").read_text("utf-8")), env
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """``pingan demo`` shared by the session's page tests; yields (URL, accounts, data dir)."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    with running_demo(data_dir) as (url, accounts, _):
         yield url, accounts, data_dir
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def free_udp_port() -> int:

@@ -18,7 +18,6 @@ until the count holds still; with a quiet start that takes 15 s.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -29,8 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, wait_healthy
-from tests.web.conftest import free_udp_port
+from tests.web.conftest import running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -53,33 +51,8 @@ FIND_ALARM_JS = """(c) => {
 def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], dict[str, str], Path]]:
     """``pingan demo`` with its fleet simulator and alert engine; yields (URL, accounts, environment, data dir)."""
     data_dir = tmp_path_factory.mktemp("alert-demo")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PINGAN_DATA_DIR": str(data_dir),
-        "PINGAN_ENV": "development",
-        "PINGAN_AIS_UDP_PORT": str(free_udp_port()),
-    }
-    env.pop("PINGAN_DATABASE_URL", None)
-    exe = Path(sys.executable).with_name("pingan")
-    log = (data_dir / "demo.log").open("wb")
-    proc = subprocess.Popen([str(exe), "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        try:
-            wait_healthy(url, proc, timeout_s=240)
-        except (RuntimeError, TimeoutError) as exc:
-            tail = (data_dir / "demo.log").read_text("utf-8", "replace")[-3000:]
-            pytest.fail(f"pingan demo did not come up: {exc}\n{tail}")
-        yield url, json.loads((data_dir / "demo-accounts.json").read_text("utf-8")), env, data_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with running_demo(data_dir) as (url, accounts, env):
+        yield url, accounts, env, data_dir
 
 
 def _wait_for_the_start_up_alerts(data_dir: Path, timeout_s: float = 360.0) -> int:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_healthy
-from tests.web.conftest import free_udp_port
+from tests.web.conftest import running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -57,34 +52,8 @@ OFF_TRACK_JS = """() => {
 def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], float]]:
     """``pingan demo`` with its fleet simulator feeding AIVDM over UDP; yields (URL, accounts, start time)."""
     started = time.monotonic()
-    data_dir = tmp_path_factory.mktemp("sea-demo")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PINGAN_DATA_DIR": str(data_dir),
-        "PINGAN_ENV": "development",
-        "PINGAN_AIS_UDP_PORT": str(free_udp_port()),
-    }
-    env.pop("PINGAN_DATABASE_URL", None)
-    exe = Path(sys.executable).with_name("pingan")
-    log = (data_dir / "demo.log").open("wb")
-    proc = subprocess.Popen([str(exe), "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        try:
-            wait_healthy(url, proc, timeout_s=240)  # the demo seeds its database first (~20 s alone, more under load)
-        except (RuntimeError, TimeoutError) as exc:
-            tail = (data_dir / "demo.log").read_text("utf-8", "replace")[-3000:]
-            pytest.fail(f"pingan demo did not come up: {exc}\n{tail}")
-        yield url, json.loads((data_dir / "demo-accounts.json").read_text("utf-8")), started
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with running_demo(tmp_path_factory.mktemp("sea-demo")) as (url, accounts, _):
+        yield url, accounts, started
 
 
 def test_live_map_moves_vessels_opens_a_card_and_replays_a_track(live_demo, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

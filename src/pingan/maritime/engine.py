@@ -27,8 +27,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -245,6 +245,7 @@ class AlertEngine:
         self.open_alerts: dict[tuple[str, str], int] = {}  # (kind, subject) -> alert id
         self.checkpoint: Callable[[], None] = _no_checkpoint  # between two rules (WriteGate.wait_for_fast)
         self.watched: list[Area] = []  # restricted waters with an alert rule
+        self._watched_boxes = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))  # theirs, as in_boxes reads them
         self._overdue_checked_at = -math.inf
         self.evaluations = 0
         self.last_duration_ms = 0.0
@@ -285,8 +286,9 @@ class AlertEngine:
         tracker keeps the state of a target missing from a picture, and a target reaches a box before its area)."""
         if not self.watched:
             return Picture.empty(picture.now)
-        x0, y0, x1, y1 = (np.array(v, dtype=np.float64) for v in zip(*watch_boxes(self.watched), strict=True))
-        near = in_boxes(picture.lon, picture.lat, (x0, y0, x1, y1)) | np.isin(picture.key, self.geofences.inside_keys())
+        near = in_boxes(picture.lon, picture.lat, self._watched_boxes) | np.isin(
+            picture.key, self.geofences.inside_keys()
+        )
         return picture.take(near)
 
     def safety_messages(self) -> list[SafetyMessage]:
@@ -331,6 +333,8 @@ class AlertEngine:
             self.reference = load_reference(session, self.runtime, now=now, lane=self.lane)
             self._reference_at = time.monotonic()
             self.watched = [a for a in self.reference.areas if alerting(a)]
+            boxes = np.array(watch_boxes(self.watched), dtype=np.float64).reshape(-1, 4).T
+            self._watched_boxes = (boxes[0], boxes[1], boxes[2], boxes[3])
             if self.lane is Lane.FAST:
                 # Only an entry or an exit needs the report that shows it; a dwell is found on the period.
                 self.runtime.pipeline.watch_boxes = watch_boxes(
@@ -603,7 +607,7 @@ class AlertWorker:
     def _turn(self) -> tuple[Any, Callable[[Session], None] | None]:
         """The gate's context for this lane's write, and the checkpoint between its steps (full lane only)."""
         if self.gate is None:
-            return _nothing(), None
+            return nullcontext(), None
         if self.engine.lane is Lane.FAST:
             return self.gate.fast_write(), None
         return self.gate.slow(), self.gate.pause
@@ -637,11 +641,6 @@ class AlertWorker:
             except Exception:  # the next pass retries; a rule bug must not stop the watch
                 self.failures += 1
                 log.exception("alert evaluation failed (%s lane)", self.engine.lane.value)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def _no_checkpoint() -> None:

@@ -26,6 +26,7 @@ from tests.maritime.alerts.test_scenarios import (
     WARM_UP_S,
     assert_addressed_and_audited,
     kinds_and_boats,
+    ring_east_of,
     run_until,
     stored_alerts,
 )
@@ -61,10 +62,7 @@ def test_a_trawler_fishing_in_its_closed_season_raises_one_closure_alert(
 def test_leaving_and_overstaying_restricted_waters_raise_one_exit_and_one_dwell_alert(
     watch: Watch, fleet: Fleet, db: Session
 ) -> None:
-    sim = watch.sim
-    i = sim.index_of(fleet.mmsi("s1"))
-    lon, lat = float(sim.lon[i]), float(sim.lat[i])
-    ring = [(lon + 0.04, lat - 0.02), (lon + 0.08, lat - 0.02), (lon + 0.08, lat + 0.02), (lon + 0.04, lat + 0.02)]
+    ring = ring_east_of(watch, fleet.mmsi("s1"))
     rules = AreaRules(alert_on_enter=False, alert_on_exit=True, max_dwell_s=600.0, level=Level.WARNING)
     save_area(db, Area("ANCH-T1", "试验锚地", AreaKind.ANCHORAGE, shapely.Polygon(ring), rules), now=START)
     db.commit()

@@ -97,6 +97,13 @@ def steps(db: Session, alert: Alert, action: AlertAction) -> list[AlertStep]:
     return list(db.scalars(select(AlertStep).where(AlertStep.alert_id == alert.id, AlertStep.action == action)))
 
 
+def ring_east_of(watch: Watch, mmsi: int) -> list[tuple[float, float]]:
+    """A square of sea about 4 km a side, from 4 km east of a boat (the closed-waters scenario sails it in)."""
+    i = watch.sim.index_of(mmsi)
+    lon, lat = float(watch.sim.lon[i]), float(watch.sim.lat[i])
+    return [(lon + 0.04, lat - 0.02), (lon + 0.08, lat - 0.02), (lon + 0.08, lat + 0.02), (lon + 0.04, lat + 0.02)]
+
+
 def run_until(watch: Watch, db: Session, done: Callable[[list[Alert]], bool], *, limit_s: float) -> list[Alert]:
     """Sail in 30-second passes until `done(alerts)` holds (failing after `limit_s` simulated seconds)."""
     end = watch.sim.t + limit_s
@@ -184,10 +191,7 @@ def test_a_boat_silent_at_sea_raises_one_silence_alert_and_the_boat_silent_in_po
 
 
 def test_entering_restricted_waters_raises_one_geofence_alert(watch: Watch, fleet: Fleet, db: Session) -> None:
-    sim = watch.sim
-    i = sim.index_of(fleet.mmsi("s1"))
-    lon, lat = float(sim.lon[i]), float(sim.lat[i])
-    ring = [(lon + 0.04, lat - 0.02), (lon + 0.08, lat - 0.02), (lon + 0.08, lat + 0.02), (lon + 0.04, lat + 0.02)]
+    ring = ring_east_of(watch, fleet.mmsi("s1"))
     polygon = shapely.Polygon(ring)
     rules = AreaRules(alert_on_enter=True, level=Level.ALARM)
     save_area(db, Area("NO-GO-T1", "试验禁航区", AreaKind.RESTRICTED, polygon, rules), now=START)
